@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+// SwiftTML — Twitter's Heavy Ranker and TwHIN in Swift. See README.md and docs/.
+import PackageDescription
+
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+  name: "SwiftTML",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "TMLTensor", targets: ["TMLTensor"]),
+    .library(name: "TMLNN", targets: ["TMLNN"]),
+    .executable(name: "tml", targets: ["tml"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+    .target(
+      name: "TMLTensor", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+      swiftSettings: optimized),
+    .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
+    .executableTarget(
+      name: "tml",
+      dependencies: ["TMLTensor", "TMLNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: optimized),
+    .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
+    .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,34 @@
+import TMLTensor
+
+/// max(x, 0) (PyTorch `nn.ReLU`).
+public final class ReLU: UnaryLayer {
+  public var isTraining = true
+  public init() {}
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { x.relu() }
+}
+
+/// σ(x) = 1/(1 + e^−x) (PyTorch `nn.Sigmoid`).
+public final class Sigmoid: UnaryLayer {
+  public var isTraining = true
+  public init() {}
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { x.sigmoid() }
+}
+
+/// Inverted dropout (PyTorch `nn.Dropout(p)`): in training each element is zeroed with
+/// probability p and the rest scaled by 1/(1 − p); identity in evaluation.
+/// Owns its random stream so runs are reproducible.
+public final class Dropout: UnaryLayer {
+  public let probability: Float
+  public var isTraining = true
+  private var rng: RandomGenerator
+
+  public init(_ probability: Float, rng: RandomGenerator = RandomGenerator(seed: 0, stream: 0xD40)) {
+    self.probability = probability
+    self.rng = rng
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    guard isTraining, probability > 0 else { return x }
+    return try x.dropout(probability: probability, using: &rng)
+  }
+}

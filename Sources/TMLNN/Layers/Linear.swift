@@ -1,0 +1,48 @@
+import Foundation
+import TMLTensor
+
+/// Fully connected layer, y = x·Wᵀ + b, with W [out, in] and b [out] (PyTorch `nn.Linear`).
+///
+/// Initialisation: `.pytorchDefault` draws W and b from U(−1/√in, 1/√in) (what
+/// `kaiming_uniform_(a=√5)` amounts to); `.xavierUniform` draws W from U(−a, a) with
+/// a = √(6/(in+out)) and sets b = 0 (the Heavy Ranker's `_init_weights`).
+///
+///     let fc = Linear(2776, 1024, initialization: .xavierUniform, rng: &rng)
+///     let y = try fc(x)        // [B, 2776] → [B, 1024]
+public final class Linear: UnaryLayer {
+  public enum Initialization: Sendable { case pytorchDefault, xavierUniform }
+
+  public let weight: Parameter
+  public let bias: Parameter?
+  public var isTraining = true
+  public var inFeatures: Int { weight.shape[1] }
+  public var outFeatures: Int { weight.shape[0] }
+
+  public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
+              initialization: Initialization = .pytorchDefault, rng: inout RandomGenerator) {
+    switch initialization {
+    case .pytorchDefault:
+      let bound = inFeatures > 0 ? 1 / Float(inFeatures).squareRoot() : 0
+      weight = Parameter(Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, using: &rng))
+      self.bias = bias ? Parameter(Tensor.uniform([outFeatures], low: -bound, high: bound, using: &rng)) : nil
+    case .xavierUniform:
+      let a = (6 / Float(inFeatures + outFeatures)).squareRoot()
+      weight = Parameter(Tensor.uniform([outFeatures, inFeatures], low: -a, high: a, using: &rng))
+      self.bias = bias ? Parameter(Tensor.zeros([outFeatures])) : nil
+    }
+  }
+
+  /// A layer with zero weights and bias (filled by `loadStateDict`).
+  public convenience init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+    var rng = RandomGenerator(seed: 0)
+    self.init(inFeatures, outFeatures, bias: bias, rng: &rng)
+  }
+
+  public var parameters: [(String, Parameter)] {
+    bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
+  }
+
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try Tensor.linear(x, weight: weight.value, bias: bias?.value)
+  }
+}

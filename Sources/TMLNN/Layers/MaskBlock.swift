@@ -1,0 +1,43 @@
+import TMLTensor
+
+/// MaskNet's MaskBlock (Wang et al. 2021, arXiv:2102.07619), as the Heavy Ranker uses it:
+///
+///     net  = LN_in(net)                                  (if input_layer_norm)
+///     mask = W₂·ReLU(W₁·mask_input + b₁) + b₂            (instance-guided mask)
+///     out  = LN(W_h·(net ⊙ mask) + b_h)
+///
+/// W₁: [aggregation, mask_input_dim], W₂: [input_dim, aggregation], W_h: [output, input_dim],
+/// Xavier-uniform weights and zero biases. State names: `_input_layer_norm.*`,
+/// `_mask_layer.0.*`, `_mask_layer.2.*`, `_hidden_layer.*`, `_layer_norm.*`.
+public final class MaskBlock: Module {
+  public let inputLayerNorm: LayerNorm?
+  public let maskLayer: Sequential
+  public let hiddenLayer: Linear
+  public let layerNorm: LayerNorm
+  public var isTraining = true
+
+  public init(inputDim: Int, maskInputDim: Int, aggregationSize: Int, outputSize: Int,
+              inputLayerNorm: Bool = false, rng: inout RandomGenerator) {
+    self.inputLayerNorm = inputLayerNorm ? LayerNorm(inputDim) : nil
+    maskLayer = Sequential([
+      Linear(maskInputDim, aggregationSize, initialization: .xavierUniform, rng: &rng),
+      ReLU(),
+      Linear(aggregationSize, inputDim, initialization: .xavierUniform, rng: &rng),
+    ])
+    hiddenLayer = Linear(inputDim, outputSize, initialization: .xavierUniform, rng: &rng)
+    layerNorm = LayerNorm(outputSize)
+  }
+
+  public var children: [(String, any Module)] {
+    var c: [(String, any Module)] = []
+    if let inputLayerNorm { c.append(("_input_layer_norm", inputLayerNorm)) }
+    c += [("_mask_layer", maskLayer), ("_hidden_layer", hiddenLayer), ("_layer_norm", layerNorm)]
+    return c
+  }
+
+  public func callAsFunction(net: Tensor, maskInput: Tensor) throws -> Tensor {
+    let x = try inputLayerNorm.map { try $0(net) } ?? net
+    let mask = try maskLayer(maskInput)
+    return try layerNorm(try hiddenLayer(try x * mask))
+  }
+}

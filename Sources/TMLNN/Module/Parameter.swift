@@ -1,0 +1,36 @@
+import TMLTensor
+
+/// A trainable tensor: an autograd leaf whose gradient accumulates across `backward()`
+/// calls until `zeroGrad()`. Optimizers update `value` in place (the leaf stays the same).
+public final class Parameter {
+  public var value: Tensor
+
+  public init(_ initial: Tensor) { value = initial.detached().requiringGrad("parameter") }
+
+  /// The accumulated gradient, or nil before any backward / after `zeroGrad()`.
+  public var grad: Tensor? { value.grad }
+  public var shape: [Int] { value.shape }
+  public func zeroGrad() { value.zeroGrad() }
+
+  /// Replaces the values, keeping this parameter's identity and autograd leaf.
+  public func assign(_ newValue: Tensor) throws {
+    guard newValue.shape == value.shape else {
+      throw TensorError("Parameter.assign: shape \(describe(shape: newValue.shape)) does not match \(describe(shape: value.shape))")
+    }
+    let src = newValue.scalars
+    value.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = src[i] } }
+  }
+}
+
+/// A non-trainable state tensor saved in the state dict (BatchNorm running statistics,
+/// counters, calibration ratios). `dtype` is the type it is saved as (PyTorch's
+/// `num_batches_tracked` is int64); in memory it is always Float32.
+public final class Buffer {
+  public var value: Tensor
+  public let dtype: StateDType
+
+  public init(_ value: Tensor, dtype: StateDType = .f32) {
+    self.value = value
+    self.dtype = dtype
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A size-bucketed cache of 64-byte-aligned Float buffers, like PyTorch's caching
+/// allocator: a freed tensor's buffer goes back to the bucket of its size class and the
+/// next tensor of that class reuses it, so a shape-stable training step allocates
+/// nothing new once warm.
+///
+/// Size classes: up to 4096 floats, multiples of 16 floats (64 bytes); above, the
+/// next multiple of 1/8 of the enclosing power of two (≤ 12.5 % slack).
+/// Buffers above `maxPooledBytes` bypass the cache; the cache holds at most
+/// `cacheLimitBytes` and frees beyond that.
+public final class BufferPool: @unchecked Sendable {
+  public static let shared = BufferPool()
+
+  public var cacheLimitBytes: Int = 2 << 30
+  public var maxPooledBytes: Int = 512 << 20
+  private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+  private var cachedBytes = 0
+  private let lock = NSLock()
+  /// Number of fresh allocations (cache misses) since the process started.
+  public private(set) var freshAllocations = 0
+  /// Number of requests served from the cache.
+  public private(set) var reusedAllocations = 0
+
+  public init() {}
+
+  /// The capacity (in floats) actually reserved for a request of `count` floats.
+  public static func sizeClass(_ count: Int) -> Int {
+    let n = max(count, 1)
+    if n <= 4096 { return (n + 15) & ~15 }
+    var p = 1
+    while p < n { p <<= 1 }
+    let step = p >> 3
+    return (n + step - 1) / step * step
+  }
+
+  func acquire(_ count: Int) -> (UnsafeMutablePointer<Float>, Int) {
+    let capacity = BufferPool.sizeClass(count)
+    lock.lock()
+    if var list = free[capacity], let raw = list.popLast() {
+      free[capacity] = list
+      cachedBytes -= capacity * 4
+      reusedAllocations += 1
+      lock.unlock()
+      return (raw.assumingMemoryBound(to: Float.self), capacity)
+    }
+    freshAllocations += 1
+    lock.unlock()
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * 4, alignment: 64)
+    return (raw.bindMemory(to: Float.self, capacity: capacity), capacity)
+  }
+
+  func release(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+    let bytes = capacity * 4
+    lock.lock()
+    if bytes <= maxPooledBytes && cachedBytes + bytes <= cacheLimitBytes {
+      free[capacity, default: []].append(UnsafeMutableRawPointer(pointer))
+      cachedBytes += bytes
+      lock.unlock()
+      return
+    }
+    lock.unlock()
+    UnsafeMutableRawPointer(pointer).deallocate()
+  }
+
+  /// Frees every cached buffer (e.g. between unrelated workloads).
+  public func emptyCache() {
+    lock.lock()
+    let lists = free
+    free = [:]
+    cachedBytes = 0
+    lock.unlock()
+    for (_, list) in lists { for p in list { p.deallocate() } }
+  }
+}

@@ -1,0 +1,88 @@
+/// Batch normalisation of a [B, C] tensor per column (PyTorch `F.batch_norm`).
+///
+/// Training: μ_c, σ²_c = batch mean and **biased** variance; x̂ = (x − μ)/√(σ² + ε);
+/// y = x̂·w + b. Backward: ĝ = dy·w;
+/// dx = (1/B)·r·(B·ĝ − Σ_b ĝ − x̂·Σ_b ĝ·x̂); dw = Σ_b dy·x̂; db = Σ_b dy.
+/// Evaluation: μ, σ² are the running statistics, so y is a per-column affine map and
+/// dx = dy·w·r. The running-statistics update belongs to the `BatchNorm1d` module.
+extension Tensor {
+  public struct BatchStatistics {
+    public let mean: [Float]
+    /// Biased variance (divided by B).
+    public let variance: [Float]
+  }
+
+  public static func batchNorm(
+    _ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float,
+    training: Bool, runningMean: Tensor?, runningVar: Tensor?
+  ) throws -> (Tensor, BatchStatistics?) {
+    guard x.rank == 2 else { throw TensorError("batchNorm: expects a [batch, features] tensor, got \(describe(shape: x.shape))") }
+    let (b, c) = (x.shape[0], x.shape[1])
+    for (name, p) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+      if let p, p.shape != [c] { throw TensorError("batchNorm: \(name) must be [\(c)], got \(describe(shape: p.shape))") }
+    }
+    if training && b <= 1 {
+      throw TensorError("batchNorm: expected more than 1 value per channel when training, got input of shape \(describe(shape: x.shape)); use a batch larger than 1 or eval mode")
+    }
+    var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
+    let xp = x.base
+    if training {
+      mean.withUnsafeMutableBufferPointer { m in
+        for r in 0..<b { let row = xp + r &* c; for j in 0..<c { m[j] += row[j] } }
+        for j in 0..<c { m[j] /= Float(b) }
+      }
+      variance.withUnsafeMutableBufferPointer { v in
+        for r in 0..<b { let row = xp + r &* c; for j in 0..<c { let d = row[j] - mean[j]; v[j] += d * d } }
+        for j in 0..<c { v[j] /= Float(b) }
+      }
+    } else {
+      guard let rm = runningMean, let rv = runningVar else {
+        throw TensorError("batchNorm: eval mode needs running_mean and running_var (module built with track_running_stats)")
+      }
+      mean = rm.scalars
+      variance = rv.scalars
+    }
+    let rstd = variance.map { 1 / ($0 + eps).squareRoot() }
+    var out = Tensor(uninitializedShape: x.shape)
+    let xhat = Tensor(uninitializedShape: x.shape)
+    let yp = out.base, hp = xhat.base
+    let w = weight?.scalars ?? [Float](repeating: 1, count: c)
+    let bb = bias?.scalars ?? [Float](repeating: 0, count: c)
+    for r in 0..<b {
+      let xr = xp + r &* c, hr = hp + r &* c, yr = yp + r &* c
+      for j in 0..<c {
+        let h = (xr[j] - mean[j]) * rstd[j]
+        hr[j] = h
+        yr[j] = h * w[j] + bb[j]
+      }
+    }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    let hasWeight = weight != nil, hasBias = bias != nil
+    record(&out, training ? "batchNormTrain" : "batchNormEval", inputs) { g in
+      let gp = g.base
+      var sumG = [Float](repeating: 0, count: c), sumGH = [Float](repeating: 0, count: c)
+      for r in 0..<b {
+        let gr = gp + r &* c, hr = hp + r &* c
+        for j in 0..<c { sumG[j] += gr[j]; sumGH[j] += gr[j] * hr[j] }
+      }
+      let gx = Tensor(uninitializedShape: x.shape)
+      let dp = gx.base
+      for r in 0..<b {
+        let gr = gp + r &* c, hr = hp + r &* c, dr = dp + r &* c
+        if training {
+          let inv = 1 / Float(b)
+          for j in 0..<c { dr[j] = w[j] * rstd[j] * (gr[j] - inv * sumG[j] - hr[j] * inv * sumGH[j]) }
+        } else {
+          for j in 0..<c { dr[j] = gr[j] * w[j] * rstd[j] }
+        }
+      }
+      var grads: [Tensor?] = [gx]
+      if hasWeight { grads.append(Tensor(sumGH)) }
+      if hasBias { grads.append(Tensor(sumG)) }
+      return grads
+    }
+    return (out, training ? BatchStatistics(mean: mean, variance: variance) : nil)
+  }
+}

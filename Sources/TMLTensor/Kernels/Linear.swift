@@ -1,0 +1,61 @@
+/// Fused affine map y = x·Wᵀ + b (PyTorch `F.linear`): W is [out, in], b is [out].
+/// Forward: rows of y start as b, then one `sgemm` (W transposed by flag) adds x·Wᵀ.
+/// Backward: dx = dy·W, dW = dyᵀ·x, db = Σ_rows dy — two GEMMs and a column sum.
+/// Leading dimensions of x are flattened into rows.
+extension Tensor {
+  public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+    guard weight.rank == 2 else { throw TensorError("linear: weight must be [out, in], got \(describe(shape: weight.shape))") }
+    let (outF, inF) = (weight.shape[0], weight.shape[1])
+    guard x.rank >= 1, x.shape.last == inF else {
+      throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match weight [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
+    }
+    if let b = bias, b.shape != [outF] {
+      throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
+    }
+    let m = x.count / inF
+    var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+    let o = out.base
+    if let b = bias {
+      let bp = b.base
+      for r in 0..<m { (o + r &* outF).update(from: bp, count: outF) }
+    }
+    if inF > 0 {
+      BLAS.gemm(transA: false, transB: true, m: m, n: outF, k: inF, a: x.base, lda: inF,
+                b: weight.base, ldb: inF, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
+    } else if bias == nil {
+      o.initialize(repeating: 0, count: m * outF)
+    }
+    let (xd, wd) = (x.detached(), weight.detached())
+    var inputs = [x, weight]
+    if let b = bias { inputs.append(b) }
+    record(&out, "linear", inputs) { g in
+      var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
+      if x.requiresGrad {
+        let t = Tensor(uninitializedShape: x.shape)
+        BLAS.gemm(transA: false, transB: false, m: m, n: inF, k: outF, a: g.base, lda: outF,
+                  b: wd.base, ldb: inF, beta: 0, c: t.base, ldc: inF)
+        gx = t
+      }
+      if weight.requiresGrad {
+        let t = Tensor(uninitializedShape: [outF, inF])
+        BLAS.gemm(transA: true, transB: false, m: outF, n: inF, k: m, a: g.base, lda: outF,
+                  b: xd.base, ldb: inF, beta: 0, c: t.base, ldc: inF)
+        gw = t
+      }
+      if let b = bias, b.requiresGrad { gb = g.columnSums(rows: m, columns: outF) }
+      return [gx, gw, gb]
+    }
+    return out
+  }
+
+  /// Σ over rows of a [rows, columns] buffer, as a [columns] tensor.
+  func columnSums(rows: Int, columns: Int) -> Tensor {
+    let out = Tensor.zeros([columns])
+    let o = out.base, g = base
+    for r in 0..<rows {
+      let row = g + r &* columns
+      for c in 0..<columns { o[c] += row[c] }
+    }
+    return out
+  }
+}

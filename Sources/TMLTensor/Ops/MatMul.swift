@@ -1,0 +1,73 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// C = op(A)·op(B) for 2-d tensors through `cblas_sgemm`, where op is the identity or
+/// the transpose (never materialised: the flag goes to BLAS).
+/// Gradients (for C = A·B): dA = G·Bᵀ, dB = Aᵀ·G, with the flags composed accordingly.
+public enum BLAS {
+  /// `c = alpha·op(a)·op(b) + beta·c` on raw row-major buffers.
+  @inline(__always)
+  public static func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
+  /// Threads OpenBLAS may use (no-op with Accelerate).
+  public static var threads: Int {
+    get {
+      #if canImport(Accelerate)
+      return 1
+      #else
+      return Int(swifttml_blas_get_num_threads())
+      #endif
+    }
+    set {
+      #if !canImport(Accelerate)
+      swifttml_blas_set_num_threads(Int32(newValue))
+      #endif
+    }
+  }
+}
+
+extension Tensor {
+  /// `op(a)·op(b)`; `a` is [m,k] (or [k,m] when transposed), `b` is [k,n] (or [n,k]).
+  public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
+    guard a.rank == 2, b.rank == 2 else {
+      throw TensorError("matmul: expects 2-d tensors, got \(describe(shape: a.shape)) and \(describe(shape: b.shape))")
+    }
+    let (m, ka) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    guard ka == kb else {
+      throw TensorError("matmul: inner dimensions differ: \(describe(shape: a.shape))\(transposeA ? "ᵀ" : "") · \(describe(shape: b.shape))\(transposeB ? "ᵀ" : "") (\(ka) vs \(kb))")
+    }
+    var out = Tensor(uninitializedShape: [m, n])
+    if ka == 0 {
+      out.base.initialize(repeating: 0, count: m * n)
+    } else if m > 0 && n > 0 {
+      BLAS.gemm(transA: transposeA, transB: transposeB, m: m, n: n, k: ka, a: a.base, lda: a.shape[1],
+                b: b.base, ldb: b.shape[1], beta: 0, c: out.base, ldc: n)
+    }
+    let (ad, bd) = (a.detached(), b.detached())
+    record(&out, "matmul", [a, b]) { g in
+      // C = op(A)·op(B).  d op(A) = G·op(B)ᵀ,  d op(B) = op(A)ᵀ·G.
+      let ga: Tensor? = a.requiresGrad
+        ? (transposeA ? try matmul(bd, g, transposeA: transposeB, transposeB: true)
+                      : try matmul(g, bd, transposeA: false, transposeB: !transposeB))
+        : nil
+      let gb: Tensor? = b.requiresGrad
+        ? (transposeB ? try matmul(g, ad, transposeA: true, transposeB: transposeA)
+                      : try matmul(ad, g, transposeA: !transposeA, transposeB: false))
+        : nil
+      return [ga, gb]
+    }
+    return out
+  }
+}
