@@ -16,7 +16,7 @@ demo: build
 
 # Quick start 2: install system libraries, then the whole test suite (debug build).
 test: deps
-	$(SWIFT) test --parallel
+	$(SWIFT) test
 
 bench: build
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/tml bench

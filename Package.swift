@@ -23,9 +23,10 @@ let package = Package(
       name: "TMLTensor", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
       swiftSettings: optimized),
     .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLTensor", "TMLNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLTensor", "TMLNN", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),

@@ -1,1 +1,11 @@
-print(1)
+import ArgumentParser
+
+/// `tml` — the SwiftTML command line: a thin layer over the libraries.
+struct TML: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tml",
+    abstract: "SwiftTML: Twitter's Heavy Ranker and TwHIN, trained and served on any CPU.",
+    subcommands: [Bench.self])
+}
+
+TML.main()

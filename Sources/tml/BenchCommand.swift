@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import TMLBench
+import TMLTensor
+
+/// `tml bench`: engine speed and memory (see TMLBench.EngineBenchmark).
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
+    subcommands: [Engine.self], defaultSubcommand: Engine.self)
+}
+
+extension Bench {
+  struct Engine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "GEMM GFLOP/s, Linear fwd+bwd vs raw GEMMs, MaskBlock training throughput, RSS over steps.")
+
+    @Flag(help: "Fewer repeats and steps (about half a minute).") var quick = false
+    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+
+    func run() throws {
+      if let threads {
+        Parallelism.threadCount = threads
+        BLAS.threads = threads
+      }
+      let bench = EngineBenchmark(quick: quick)
+      print("SwiftTML engine benchmark — \(Parallelism.threadCount) threads, OpenBLAS threads \(BLAS.threads)\(quick ? ", quick" : "")")
+      print("")
+      print("GEMM and Linear (batch M=128):")
+      print("  shape (M×K×N)      sgemm GFLOP/s   3 raw GEMMs   Linear fwd+bwd   ratio (target ≤ 1.15)")
+      for s in bench.shapes {
+        let r = try bench.runLinear(s)
+        print(String(format: "  %3d×%4d×%4d      %8.1f        %7.2f ms     %7.2f ms        %.3f",
+                     s.m, s.k, s.n, r.gemmGFLOPS, r.rawSeconds * 1e3, r.linearSeconds * 1e3, r.ratio))
+      }
+      print("")
+      let bar = ProgressBar(total: bench.longSteps, label: "MaskBlock steps")
+      let m = try bench.runMaskBlock(progress: { done, _ in bar.update(done) })
+      print("MaskBlock 2776 → mask 1024 → hidden 1024 + LayerNorm, batch \(m.batch), fwd+bwd+Adam:")
+      print(String(format: "  %.2f ms/step, %.0f examples/s", m.secondsPerStep * 1e3, m.examplesPerSecond))
+      print(String(format: "  peak RSS after %d steps: %.1f MB; after %d steps: %.1f MB (growth %+.2f%%, target within 5%%)",
+                   m.shortSteps, Double(m.rssAfterShortRun) / 1e6, m.longSteps, Double(m.rssAfterLongRun) / 1e6, m.rssGrowth * 100))
+    }
+  }
+}
