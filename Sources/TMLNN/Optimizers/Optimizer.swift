@@ -49,7 +49,8 @@ open class Optimizer {
         let lr = g.schedule.rate(at: iteration)
         for (name, p) in g.parameters {
           guard let grad = p.grad else { continue }
-          var s = state[name] ?? [:]
+          // Take the state out so its buffers are uniquely owned and updated in place.
+          var s = state.removeValue(forKey: name) ?? [:]
           try update(p, name: name, gradient: grad, learningRate: lr, state: &s)
           state[name] = s
         }

@@ -54,7 +54,12 @@ extension Tensor {
     case .mean: out = Tensor(scalar: Float(total / Double(Swift.max(n, 1))))
     }
     let shape = logits.shape
+    let kept = (logits, labels, weight, posWeight)
     record(&out, "bceWithLogits", [logits]) { g in
+      // The kernel reads the inputs through raw pointers: keep their storage alive.
+      withExtendedLifetime(kept) { bceBackward(g) }
+    }
+    func bceBackward(_ g: Tensor) -> [Tensor?] {
       let grad = Tensor(uninitializedShape: shape)
       let gp = grad.base, up = g.base
       let scale: Float = reduction == .mean ? 1 / Float(Swift.max(n, 1)) : 1

@@ -61,6 +61,9 @@ extension Tensor {
     if let bias { inputs.append(bias) }
     let hasWeight = weight != nil, hasBias = bias != nil
     record(&out, training ? "batchNormTrain" : "batchNormEval", inputs) { g in
+      withExtendedLifetime(xhat) { batchNormBackward(g) }
+    }
+    func batchNormBackward(_ g: Tensor) -> [Tensor?] {
       let gp = g.base
       var sumG = [Float](repeating: 0, count: c), sumGH = [Float](repeating: 0, count: c)
       for r in 0..<b {

@@ -46,6 +46,10 @@ extension Tensor {
     let hasWeight = weight != nil, hasBias = bias != nil
     let wd = weight?.detached()
     record(&out, "layerNorm", inputs) { g in
+      // The kernel reads x̂ and r through raw pointers: keep their storage alive.
+      withExtendedLifetime((xhat, rstd)) { layerNormBackward(g) }
+    }
+    func layerNormBackward(_ g: Tensor) -> [Tensor?] {
       let gx = Tensor(uninitializedShape: x.shape)
       let gp = g.base, dxp = gx.base, wgt = wd?.base
       parallelFor(rows, minimumPerThread: Swift.max(1, 32_768 / d)) { range in
