@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "TMLTensor", targets: ["TMLTensor"]),
     .library(name: "TMLNN", targets: ["TMLNN"]),
+    .library(name: "TMLData", targets: ["TMLData"]),
     .executable(name: "tml", targets: ["tml"]),
   ],
   dependencies: [
@@ -23,6 +24,10 @@ let package = Package(
       name: "TMLTensor", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
       swiftSettings: optimized),
     .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
+    .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+    .target(name: "TMLData", dependencies: ["CZlib", "TMLTensor"], swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
@@ -30,6 +35,7 @@ let package = Package(
       swiftSettings: optimized),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
+    .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
   ],
   swiftLanguageModes: [.v5]
 )
