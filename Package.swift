@@ -27,7 +27,13 @@ let package = Package(
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
-    .target(name: "TMLData", dependencies: ["CZlib", "TMLTensor"], swiftSettings: optimized),
+    .systemLibrary(
+      name: "CSnappy", path: "Sources/CSnappy",
+      providers: [.apt(["libsnappy-dev"]), .brew(["snappy"])]),
+    .systemLibrary(
+      name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+      providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+    .target(name: "TMLData", dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor"], swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",

@@ -30,7 +30,7 @@ public final class BufferPool: @unchecked Sendable {
     if n <= 4096 { return (n + 15) & ~15 }
     var p = 1
     while p < n { p <<= 1 }
-    let step = p >> 3
+    let step = p >> 4  // n > p/2, so the step is at most n/8
     return (n + step - 1) / step * step
   }
 

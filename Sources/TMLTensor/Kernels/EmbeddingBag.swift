@@ -32,6 +32,9 @@ extension Tensor {
     try indices.validate(below: numRows, what: "embeddingBag indices (table has \(numRows) rows)")
     var ranges: [Range<Int>] = []
     let o = offsets.values
+    if let first = o.first, first != 0 {
+      throw TensorError("embeddingBag: offsets[0] must be 0 (got \(first)); the indices before it would belong to no bag")
+    }
     for k in 0..<o.count {
       let start = o[k], end = k + 1 < o.count ? o[k + 1] : indices.count
       guard start >= 0, start <= end, end <= indices.count else {

@@ -25,12 +25,13 @@ extension Tensor {
     parallelFor(rows, minimumPerThread: Swift.max(1, 32_768 / d)) { range in
       for r in range {
         let xr = xp + r &* d, hr = hp + r &* d, yr = yp + r &* d
-        var s: Float = 0
-        for i in 0..<d { s += xr[i] }
-        let mu = s / Float(d)
-        var v: Float = 0
-        for i in 0..<d { let c = xr[i] - mu; v += c * c }
-        let denom = v / Float(d) + eps
+        // Moments in Double: exact for a constant row, so its variance is exactly 0.
+        var s: Double = 0
+        for i in 0..<d { s += Double(xr[i]) }
+        let mu = Float(s / Double(d))
+        var v: Double = 0
+        for i in 0..<d { let c = Double(xr[i]) - Double(mu); v += c * c }
+        let denom = Float(v / Double(d)) + eps
         let rs: Float = denom > 0 ? 1 / denom.squareRoot() : 0
         rp[r] = rs
         for i in 0..<d { hr[i] = (xr[i] - mu) * rs }
