@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: deps build test demo bench clean
+.PHONY: deps build test demo bench clean proto
 
 deps:
 	bash scripts/install-deps.sh
@@ -23,3 +23,14 @@ bench: build
 
 clean:
 	rm -rf .build
+
+# Regenerates the committed protobuf code (tf.Example, TensorBoard events) from Protos/.
+# Needs protoc (apt: protobuf-compiler); builds protoc-gen-swift at the swift-protobuf
+# version in Package.swift into .build-protoc (a few minutes, once). Normal builds never run this.
+PROTOBUF_VERSION ?= 1.39.0
+proto:
+	command -v protoc >/dev/null || (echo "install protoc: apt-get install protobuf-compiler" && exit 1)
+	test -d .build-protoc/swift-protobuf || git clone -q --branch $(PROTOBUF_VERSION) https://github.com/apple/swift-protobuf .build-protoc/swift-protobuf
+	cd .build-protoc/swift-protobuf && $(SWIFT) build -c release --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=.build-protoc/swift-protobuf/.build/release/protoc-gen-swift \
+	  --swift_opt=Visibility=Public --swift_out=Sources/TMLData/Proto -I Protos Protos/example.proto Protos/event.proto

@@ -15,6 +15,7 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -33,8 +34,11 @@ let package = Package(
     .systemLibrary(
       name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
-    .target(name: "TMLData", dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor"], swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN"], swiftSettings: optimized),
+    .target(
+      name: "TMLData",
+      dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
       dependencies: ["TMLTensor", "TMLNN", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],

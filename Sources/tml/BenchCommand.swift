@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, DataRead.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {
@@ -40,6 +40,32 @@ extension Bench {
       print(String(format: "  %.2f ms/step, %.0f examples/s", m.secondsPerStep * 1e3, m.examplesPerSecond))
       print(String(format: "  peak RSS after %d steps: %.1f MB; after %d steps: %.1f MB (growth %+.2f%%, target within 5%%)",
                    m.shortSteps, Double(m.rssAfterShortRun) / 1e6, m.longSteps, Double(m.rssAfterLongRun) / 1e6, m.rssGrowth * 100))
+    }
+  }
+}
+
+extension Bench {
+  struct DataRead: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "data",
+      abstract: "Read+parse speed of gzip TFRecord tf.Examples with the production ranker schema.")
+
+    @Flag(help: "Fewer examples (about 1000).") var quick = false
+    @Option(help: "Keep the generated file in this directory instead of a temporary one.") var dir: String?
+
+    func run() throws {
+      let bench = DataBenchmark(quick: quick, directory: dir.map { URL(fileURLWithPath: $0) })
+      defer { if dir == nil { bench.cleanUp() } }
+      let bar = ProgressBar(total: bench.examples, label: "generating examples")
+      let file = try bench.generate(progress: { bar.update($0) })
+      print("SwiftTML data benchmark — \(bench.examples) examples, full reference schema (6000 continuous, 512 binary,")
+      print("320 discrete, 3×200 embeddings, 13 labels), gzip TFRecord, batch \(bench.batchSize)")
+      print("")
+      print("  mode                                   examples/s   MB/s (gzip)   MB/s (raw)")
+      for r in try bench.run(file: file) {
+        let label = r.label.padding(toLength: 38, withPad: " ", startingAt: 0)
+        print("  " + label + String(format: " %9.0f   %10.1f   %10.1f", r.examplesPerSecond, r.compressedMBPerSecond, r.uncompressedMBPerSecond))
+      }
     }
   }
 }

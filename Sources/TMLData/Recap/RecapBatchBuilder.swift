@@ -80,6 +80,14 @@ public struct RecapBatchBuilder {
 
   /// Builds one batch from `records` (all of them, in order), then preprocesses it.
   public func build(_ records: [RawRecord]) throws -> RecapBatch {
+    try build(records, skippingBadRecords: false).batch
+  }
+
+  /// Builds a batch; with `skippingBadRecords` a record that fails to parse or has a
+  /// label other than 0/1 is left out and described in `skipped` instead of throwing.
+  public func build(_ records: [RawRecord], skippingBadRecords: Bool) throws -> (batch: RecapBatch, skipped: [String]) {
+    var bad = Set<Int>()
+    var skipped: [String] = []
     let b = records.count
     let slots = parser.slots
     var floatStorage = [Tensor?](repeating: nil, count: slots.count)
@@ -104,7 +112,10 @@ public struct RecapBatchBuilder {
         do {
           _ = try record.bytes.withUnsafeBytes { try parser.parse($0, into: dest) }
         } catch let e as ExampleParser.RecordError {
-          throw DataError("\(record.file): record \(record.index): \(e.message)")
+          let message = "\(record.file): record \(record.index): \(e.message)"
+          guard skippingBadRecords else { throw DataError(message) }
+          bad.insert(r)
+          skipped.append(message)
         }
       }
     }
@@ -125,8 +136,12 @@ public struct RecapBatchBuilder {
       let f = floats("tasks.\(task.name)")
       for r in 0..<b {
         let y: Float = f.map { $0[r, 0] } ?? Float(v[r])
-        guard y == 0 || y == 1 else {
-          throw DataError("\(records[r].file): record \(records[r].index): label \(task.name) is \(y); labels must be 0 or 1 (use rectify/threshold upstream)")
+        guard y == 0 || y == 1 || bad.contains(r) else {
+          let message = "\(records[r].file): record \(records[r].index): label \(task.name) is \(y); labels must be 0 or 1"
+          guard skippingBadRecords else { throw DataError(message) }
+          bad.insert(r)
+          skipped.append(message)
+          continue
         }
         labels[r * config.tasks.count + t] = y
         weights[r * config.tasks.count + t] = Float(Double(y) / task.data.posDownsamplingRate + Double(1 - y) / task.data.negDownsamplingRate)
@@ -143,13 +158,14 @@ public struct RecapBatchBuilder {
         if let f = floatStorage[i] { extra[name] = f } else { extraInt64[name] = Array(intStorage[i]!) }
       }
     }
-    let batch = RecapBatch(
+    var batch = RecapBatch(
       size: b, continuous: floats("renamed_features.continuous")!, binary: binary, discrete: discrete,
       userEmbedding: floats("renamed_features.user_embedding"), userEngEmbedding: floats("renamed_features.user_eng_embedding"),
       authorEmbedding: floats("renamed_features.author_embedding"),
       labels: try Tensor(shape: [b, config.tasks.count], scalars: labels),
       weights: try Tensor(shape: [b, config.tasks.count], scalars: weights),
       taskNames: config.tasks.map(\.name), meta: meta, extra: extra, extraInt64: extraInt64)
-    return try preprocessor.apply(batch)
+    if !bad.isEmpty { batch = try batch.selecting((0..<b).filter { !bad.contains($0) }) }
+    return (try preprocessor.apply(batch), skipped)
   }
 }
