@@ -1,3 +1,4 @@
+import Foundation
 import TMLTensor
 
 /// max(x, 0) (PyTorch `nn.ReLU`).
@@ -22,9 +23,19 @@ public final class Dropout: UnaryLayer {
   public var isTraining = true
   private var rng: RandomGenerator
 
-  public init(_ probability: Float, rng: RandomGenerator = RandomGenerator(seed: 0, stream: 0xD40)) {
+  /// Without an explicit generator each Dropout gets its own stream, numbered in
+  /// creation order (so two layers never share masks and runs stay reproducible).
+  public init(_ probability: Float, rng: RandomGenerator? = nil) {
     self.probability = probability
-    self.rng = rng
+    self.rng = rng ?? RandomGenerator(seed: 0, stream: 0xD40_0000 &+ Dropout.nextStream())
+  }
+
+  private static let counterLock = NSLock()
+  nonisolated(unsafe) private static var counter: UInt64 = 0
+  private static func nextStream() -> UInt64 {
+    counterLock.lock(); defer { counterLock.unlock() }
+    counter += 1
+    return counter
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {

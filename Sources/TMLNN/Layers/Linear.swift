@@ -32,7 +32,8 @@ public final class Linear: UnaryLayer {
     }
   }
 
-  /// A layer with zero weights and bias (filled by `loadStateDict`).
+  /// A layer with PyTorch's default initialisation from a fixed seed (to be filled by
+  /// `loadStateDict`, or when reproducibility matters more than independent draws).
   public convenience init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
     var rng = RandomGenerator(seed: 0)
     self.init(inFeatures, outFeatures, bias: bias, rng: &rng)

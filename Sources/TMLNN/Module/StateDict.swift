@@ -66,12 +66,16 @@ extension Module {
   @discardableResult
   public func loadStateDict(_ source: StateDict, strict: Bool = true, origin: String = "state dict") throws -> StateDictReport {
     var state = source
-    if !state.names.isEmpty, state.names.allSatisfy({ $0.hasPrefix("model.") }) {
+    let params = namedParameters(), bufs = namedBuffers()
+    let ownNames = Set(params.map(\.0) + bufs.map(\.0))
+    // Strip the original's `model.` wrapper prefix only when the keys do not already
+    // name this model's entries (a model may itself have a child called `model`).
+    if !state.names.isEmpty, state.names.allSatisfy({ $0.hasPrefix("model.") }),
+       !state.names.contains(where: { ownNames.contains($0) }) {
       var stripped = StateDict()
       for (n, e) in state.entries { stripped[String(n.dropFirst("model.".count))] = e }
       state = stripped
     }
-    let params = namedParameters(), bufs = namedBuffers()
     var report = StateDictReport()
     var expected = Set<String>()
     var plan: [(Tensor, (Tensor) throws -> Void)] = []

@@ -85,8 +85,12 @@ open class Optimizer {
     let params = Dictionary(uniqueKeysWithValues: groups.flatMap { $0.parameters })
     for (key, e) in d.entries {
       if key == "__optimizer__.iteration" { iteration = Int(e.tensor.item ?? 0); continue }
-      guard let dot = key.lastIndex(of: "."), params[String(key[..<dot])] != nil else {
+      guard let dot = key.lastIndex(of: "."), let p = params[String(key[..<dot])] else {
         throw TensorError("\(origin): entry \(key) does not belong to any parameter of this optimizer; was it saved for another model?")
+      }
+      // Per-element state has the parameter's shape; counters are scalars.
+      guard e.tensor.shape == p.shape || (e.tensor.count == 1 && e.tensor.rank <= 1) else {
+        throw TensorError("\(origin): entry \(key) has shape \(describe(shape: e.tensor.shape)) but parameter \(key[..<dot]) has shape \(describe(shape: p.shape)); was it saved for another model?")
       }
       byName[String(key[..<dot]), default: [:]][String(key[key.index(after: dot)...])] = e.tensor
     }

@@ -64,7 +64,12 @@ public struct SafetensorsFile {
       guard b >= 0, b <= e, e <= dataLength else {
         throw fail("tensor \"\(name)\" data_offsets [\(b), \(e)] fall outside the \(dataLength)-byte data section (file truncated?)")
       }
-      let expected = shape.reduce(1, *) * dtype.byteWidth
+      var expected = dtype.byteWidth
+      for d in shape {
+        let (m, overflow) = expected.multipliedReportingOverflow(by: d)
+        guard !overflow else { throw fail("tensor \"\(name)\" has shape \(shape), too large to address") }
+        expected = m
+      }
       guard e - b == expected else {
         throw fail("tensor \"\(name)\" of \(dt) \(shape) needs \(expected) bytes but data_offsets span \(e - b)")
       }
