@@ -38,6 +38,7 @@ let package = Package(
       name: "TMLData",
       dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
+    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData"], swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
@@ -46,6 +47,7 @@ let package = Package(
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
+    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData"]),
   ],
   swiftLanguageModes: [.v5]
 )
