@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "TMLTensor", targets: ["TMLTensor"]),
     .library(name: "TMLNN", targets: ["TMLNN"]),
     .library(name: "TMLData", targets: ["TMLData"]),
+    .library(name: "TMLMetrics", targets: ["TMLMetrics"]),
     .executable(name: "tml", targets: ["tml"]),
   ],
   dependencies: [
@@ -38,8 +39,9 @@ let package = Package(
       name: "TMLData",
       dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
-    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData"], swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData"], swiftSettings: optimized),
+    .target(name: "TMLMetrics", swiftSettings: optimized),
+    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
       dependencies: ["TMLTensor", "TMLNN", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -47,6 +49,7 @@ let package = Package(
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
+    .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData"]),
   ],
   swiftLanguageModes: [.v5]
