@@ -23,12 +23,12 @@ public struct ExampleParser {
   }
 
   public let slots: [Slot]
-  private let lookup: [[UInt8]: Int]
+  private let lookup: [[UInt8]: [Int]]
 
   public init(slots: [Slot]) {
     self.slots = slots
-    var l: [[UInt8]: Int] = [:]
-    for (i, s) in slots.enumerated() { l[Array(s.name.utf8)] = i }
+    var l: [[UInt8]: [Int]] = [:]
+    for (i, s) in slots.enumerated() { l[Array(s.name.utf8), default: []].append(i) }
     lookup = l
   }
 
@@ -84,7 +84,14 @@ public struct ExampleParser {
       else { try entry.skip(w) }
     }
     let key = keyRange.map { Array(record[$0]) } ?? []
-    guard let slotIndex = lookup[key] else { return }
+    // A feature may feed several slots (e.g. a label that is also an extra feature).
+    for slotIndex in lookup[key] ?? [] {
+      try parseValue(record, valueRange, slotIndex, dest, &present)
+    }
+  }
+
+  private func parseValue(_ record: UnsafeRawBufferPointer, _ valueRange: Range<Int>?, _ slotIndex: Int,
+                          _ dest: Destination, _ present: inout [Bool]) throws {
     let slot = slots[slotIndex]
     present[slotIndex] = true
     guard let valueRange else { return }  // an empty Feature: no values

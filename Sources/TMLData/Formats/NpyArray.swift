@@ -43,7 +43,13 @@ public struct NpyArray {
     if let f = field("fortran_order"), f.hasPrefix("True") { throw fail("fortran_order True is not supported; save with np.ascontiguousarray") }
     guard let s = field("shape"), let open = s.firstIndex(of: "("), let end = s.firstIndex(of: ")") else { throw fail("header has no 'shape'") }
     shape = s[s.index(after: open)..<end].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    let count = shape.reduce(1, *)
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative dimension in shape \(shape)") }
+    var count = 1
+    for d in shape {
+      let (m, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow else { throw fail("shape \(shape) is too large") }
+      count = m
+    }
     let body = headerStart + headerLength
     let kind = descr.last.map(String.init) ?? ""
     let type = String(descr.dropFirst())

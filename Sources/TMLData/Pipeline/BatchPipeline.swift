@@ -79,7 +79,6 @@ final class PipelineCore<Batch>: @unchecked Sendable {
   private var producedAll = false
   private var failure: Error?
   private var stopped = false
-  private var threads: [Thread] = []
   private var readErrors: [String] = []
   private var skipped = 0
   /// Seconds `next()` spent waiting for a batch (pipeline slower than its consumer).
@@ -94,7 +93,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
     self.build = build
     let producer = Thread { self.produce() }
     producer.stackSize = 1 << 20
-    threads.append(producer)
+    // Started here and not kept: a Thread retains its block (and so this core) until released.
+    var threads = [producer]
     for _ in 0..<max(options.workerThreads, 1) {
       let t = Thread { self.work() }
       t.stackSize = 1 << 20

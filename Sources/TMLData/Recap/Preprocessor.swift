@@ -67,6 +67,7 @@ struct Preprocessor {
   func truncateAndSlice(_ b: RecapBatch, _ t: PreprocessConfig.TruncateAndSlice) throws -> RecapBatch {
     var out = b
     func prefix(_ x: Tensor, _ n: Int?) throws -> Tensor {
+      if let n, n <= 0 { throw DataError("preprocess.truncate_and_slice: truncation must be positive, got \(n)") }
       guard let n, n < x.shape[1] else { return x }
       return try x.indexSelect(axis: -1, IndexTensor(Array(0..<n)))
     }
@@ -90,7 +91,7 @@ struct Preprocessor {
       case .bfloat16: round = { Float(bitPattern: UInt32(Preprocessor.bfloat16Bits($0)) << 16) }
       case .float16: round = { Preprocessor.roundToHalf($0) }
       case .bool: round = { $0 != 0 ? 1 : 0 }
-      case .uint8: round = { Float(UInt8(truncatingIfNeeded: Int(max(min($0, 1e9), -1e9)))) }
+      case .uint8: round = { $0.isNaN ? 0 : Float(UInt8(truncatingIfNeeded: Int(max(min($0, 1e9), -1e9)))) }
       }
       func cast(_ t: Tensor) throws -> Tensor { try Tensor(shape: t.shape, scalars: t.scalars.map(round)) }
       switch name {
@@ -135,7 +136,10 @@ struct Preprocessor {
       let c = try b.labelColumn(label)
       let engaged = try column(field)
       for i in 0..<b.size {
-        let keep = labels[i * t + c] > 0 && impressed[i] - served[i] < window && engaged[i] - served[i] < window
+        // Overflowing differences (garbage timestamps) count as outside the window.
+        let (di, oi) = impressed[i].subtractingReportingOverflow(served[i])
+        let (de, oe) = engaged[i].subtractingReportingOverflow(served[i])
+        let keep = labels[i * t + c] > 0 && !oi && !oe && di < window && de < window
         if !keep { labels[i * t + c] = 0 }
       }
     }

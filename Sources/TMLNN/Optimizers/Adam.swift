@@ -33,12 +33,24 @@ public class Adam: Optimizer {
     let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())
     Optimizer.withBuffers(p, gradient, &bufs) { w, g, s in
       let m = s[0], v = s[1]
-      for i in 0..<w.count {
-        var gi = g[i]
-        if decoupled { w[i] *= 1 - lr * wd } else { gi += wd * w[i] }
-        m[i] += (gi - m[i]) * (1 - b1)
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi
-        w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+      // Memory-bound: split across cores; no branch inside the element loop.
+      parallelFor(w.count, minimumPerThread: 1 << 16) { range in
+        if decoupled {
+          let decay = 1 - lr * wd
+          for i in range {
+            w[i] *= decay
+            m[i] += (g[i] - m[i]) * (1 - b1)
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+            w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+          }
+        } else {
+          for i in range {
+            let gi = g[i] + wd * w[i]
+            m[i] += (gi - m[i]) * (1 - b1)
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            w[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Sqrt + eps)
+          }
+        }
       }
     }
     state["exp_avg"] = bufs[0]
