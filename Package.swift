@@ -17,6 +17,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     .systemLibrary(
@@ -39,8 +40,12 @@ let package = Package(
       name: "TMLData",
       dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
+    .target(
+      name: "TMLTrain",
+      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", .product(name: "Yams", package: "Yams")],
+      swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
-    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics"], swiftSettings: optimized),
+    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
@@ -50,7 +55,7 @@ let package = Package(
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
-    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData"]),
+    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self, DataRead.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, DataRead.self, RecapModel.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {
@@ -65,6 +65,34 @@ extension Bench {
       for r in try bench.run(file: file) {
         let label = r.label.padding(toLength: 38, withPad: " ", startingAt: 0)
         print("  " + label + String(format: " %9.0f   %10.1f   %10.1f", r.examplesPerSecond, r.compressedMBPerSecond, r.uncompressedMBPerSecond))
+      }
+    }
+  }
+}
+
+extension Bench {
+  struct RecapModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "recap",
+      abstract: "Production Heavy Ranker: training and inference examples/s at batch 128, latency at batch 1/8/512.")
+
+    @Flag(help: "Fewer repeats.") var quick = false
+    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+
+    func run() throws {
+      if let threads {
+        Parallelism.threadCount = threads
+        BLAS.threads = threads
+      }
+      let bench = RecapBenchmark(quick: quick)
+      let r = try bench.run()
+      print("SwiftTML Heavy Ranker benchmark — production architecture (2117 continuous, 59 binary, 3×200 embeddings,")
+      print("4 parallel MaskBlocks of 1024, MLP 2048, 10 towers 256-128-1 with batch norm), \(r.parameterCount) parameters,")
+      print("\(Parallelism.threadCount) threads")
+      print(String(format: "  training  (fwd + loss + bwd + Adam), batch %d: %8.1f examples/s", bench.batchSize, r.trainExamplesPerSecond))
+      print(String(format: "  inference (eval forward),           batch %d: %8.1f examples/s", bench.batchSize, r.inferenceExamplesPerSecond))
+      for (n, ms) in r.latencyMilliseconds {
+        print(String(format: "  inference latency, batch %4d: %8.2f ms", n, ms))
       }
     }
   }

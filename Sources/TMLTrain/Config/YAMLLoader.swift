@@ -1,0 +1,58 @@
+import Foundation
+import Yams
+
+/// Loads a config as the original's `load_config_from_yaml` does: read the file,
+/// substitute `${VAR}`/`$VAR` from the environment (`EnvironmentTemplate`), parse the
+/// YAML (anchors, aliases, `<<:` merge keys), and decode the typed config strictly
+/// (unknown keys, missing required keys and broken `one_of` groups are errors).
+///
+/// Every failure is a `ConfigError` naming the file, the line, the full key path and
+/// what to do.
+///
+///     let config = try YAMLLoader.load(RecapConfig.self, from: "configs/recap.yaml")
+public enum YAMLLoader {
+  /// Loads and decodes the file at `path`. `environment` defaults to the process
+  /// environment (with `USER` = login name).
+  public static func load<T: Decodable>(_ type: T.Type, from path: String,
+                                        environment: [String: String]? = nil) throws -> T {
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw ConfigError(.unreadable, path: [], problem: "cannot read the config file (\(error.localizedDescription))",
+                        fix: "Check that the path exists and is a readable UTF-8 YAML file.", file: path)
+    }
+    return try decode(type, yaml: text, file: path, environment: environment)
+  }
+
+  /// Decodes YAML text; `file` names it in errors.
+  public static func decode<T: Decodable>(_ type: T.Type, yaml: String, file: String = "<string>",
+                                          environment: [String: String]? = nil) throws -> T {
+    let substituted = EnvironmentTemplate.substitute(yaml, environment ?? EnvironmentTemplate.processVariables())
+    let root = try ConfigNode.parse(yaml: substituted, file: file)
+    return try decode(type, node: root, file: file)
+  }
+
+  /// Decodes a parsed document, adding `file` and the line to any error.
+  public static func decode<T: Decodable>(_ type: T.Type, node root: ConfigNode, file: String) throws -> T {
+    do {
+      return try ConfigDecoder().decode(type, from: root)
+    } catch var error as ConfigError {
+      error.file = error.file ?? file
+      error.line = root.line(at: error.path) ?? error.line  // the deepest key on the path that exists
+      throw error
+    } catch let error as DecodingError {
+      var converted = ConfigError(error)
+      converted.file = file
+      converted.line = root.line(at: converted.path)
+      throw converted
+    }
+  }
+
+  /// The config as YAML with every default filled in, keys in schema order and maps in
+  /// file order (the original's `pretty_print`): for logs and for saving beside checkpoints.
+  /// Decoding the text gives the same config back.
+  public static func yaml<T: Encodable>(of config: T) throws -> String {
+    try YAMLEncoder().encode(config)
+  }
+}
