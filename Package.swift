@@ -49,7 +49,7 @@ let package = Package(
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLTensor", "TMLNN", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),

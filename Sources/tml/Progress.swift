@@ -14,6 +14,21 @@ final class ProgressBar {
     self.label = label
   }
 
+  /// Prints a line above the bar (log output during the run).
+  func log(_ line: String) {
+    if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    print(line)
+    fflush(stdout)
+    if isTTY { lastPrinted = .distantPast }  // redraw the bar below the line
+  }
+
+  /// Ends the bar's line.
+  func finish() {
+    guard !closed else { return }
+    closed = true
+    if isTTY { FileHandle.standardError.write(Data("\n".utf8)) }
+  }
+
   func update(_ done: Int) {
     let now = Date()
     let finished = done >= total

@@ -30,10 +30,12 @@ public struct RandomRecapData {
   /// Writes `examples` examples across `files` gzip TFRecord files named
   /// `<prefix>-<i>.tfrecord.gz` in `directory`; returns their paths.
   @discardableResult
-  public func write(examples: Int, files: Int = 1, to directory: URL, prefix: String = "part",
+  /// `split` selects an independent stream of examples (e.g. 0 train, 1 validation)
+  /// drawn with the same planted signal.
+  public func write(examples: Int, files: Int = 1, to directory: URL, prefix: String = "part", split: UInt64 = 0,
                     progress: ((Int) -> Void)? = nil) throws -> [String] {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    var rng = RandomGenerator(seed: seed, stream: 0xDA7A)
+    var rng = RandomGenerator(seed: seed, stream: 0xDA7A &+ split)
     var weightsRNG = RandomGenerator(seed: seed, stream: 0x5167)
     let renamed = config.segDenseSchema.renamedFeatures
     let continuousName = renamed["continuous"], binaryName = renamed["binary"], discreteName = renamed["discrete"]

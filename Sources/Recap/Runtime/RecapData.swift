@@ -1,0 +1,50 @@
+import Foundation
+import TMLData
+import TMLNN
+import TMLTrain
+
+extension RecapRun {
+  /// The directory and file prefix a glob like `data/x/part-*.tfrecord.gz` describes.
+  static func target(ofGlob glob: String) -> (directory: URL, prefix: String) {
+    let url = URL(fileURLWithPath: glob)
+    let name = url.lastPathComponent
+    let prefix = name.split(separator: "*", maxSplits: 1).first.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "-_.")) } ?? "part"
+    return (url.deletingLastPathComponent(), prefix.isEmpty ? "part" : prefix)
+  }
+
+  /// Random data with a planted signal for the train inputs (`examples`) and each
+  /// validation dataset (`examples / 5`), written where the config's `inputs` globs
+  /// point, or under `outDirectory/{train,<dataset>}` when given. Returns the files.
+  @discardableResult
+  public func generateData(examples: Int, outDirectory: URL? = nil, files: Int = 4, progress: ((Int) -> Void)? = nil) throws -> [String] {
+    var written: [String] = []
+    var targets: [(RecapDataConfig, URL, String, Int, UInt64)] = []
+    let trainTarget = RecapRun.target(ofGlob: trainData.inputs)
+    targets.append((trainData, outDirectory?.appendingPathComponent("train") ?? trainTarget.directory, trainTarget.prefix, examples, 0))
+    var seen = Set([trainData.inputs])
+    for (i, (name, data)) in try validationData().enumerated() where seen.insert(data.inputs).inserted {
+      let t = RecapRun.target(ofGlob: data.inputs)
+      targets.append((data, outDirectory?.appendingPathComponent(name) ?? t.directory, t.prefix, max(examples / 5, 1), UInt64(i + 1)))
+    }
+    var done = 0
+    for (data, dir, prefix, n, split) in targets {
+      let generator = RandomRecapData(schema: schema, config: data, seed: seed)
+      let base = done
+      written += try generator.write(examples: n, files: files, to: dir, prefix: prefix, split: split) { progress?(base + $0) }
+      done += n
+    }
+    return written
+  }
+
+  /// Validates a PyTorch state dict of the original (saved as safetensors; a `model.`
+  /// prefix is accepted) against this config's model and writes it as a SwiftTML
+  /// checkpoint `out/checkpoints/step_0`.
+  @discardableResult
+  public func importTorch(stateDict path: String, out: URL) throws -> URL {
+    let state = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)).stateDict()
+    let model = try makeModel()
+    try model.loadStateDict(state, origin: path)
+    return try CheckpointManager(saveDir: out).save(
+      step: 0, model: model.stateDict(), optimizer: StateDict(), state: CheckpointState(step: 0, configHash: configHash()))
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import TMLData
+import TMLMetrics
+import TMLNN
+import TMLTensor
+import TMLTrain
+
+/// One Heavy Ranker run from a config file: builds the data pipelines, model and
+/// optimizer, and trains, evaluates or predicts. The `tml recap` commands call this.
+///
+///     let run = try RecapRun(configPath: "configs/recap/small.yaml")
+///     try run.train { event in print(event) }
+public final class RecapRun {
+  public let config: RecapConfig
+  public let configURL: URL
+  public let trainData: RecapDataConfig
+  public let schema: SegdenseSchema
+  public let spec: MultiTaskRankingModel.Spec
+  public var saveDir: URL
+  public var seed: UInt64 = 0
+  public var workerThreads = 1
+
+  public init(configPath: String, saveDir: String? = nil, steps: Int? = nil) throws {
+    var config = try RecapConfig.load(from: configPath)
+    if let steps { config.training.numTrainSteps = steps }
+    self.config = config
+    configURL = URL(fileURLWithPath: configPath)
+    let directory = configURL.deletingLastPathComponent()
+    trainData = try RecapConfigConversion.data(config.trainData, name: "train_data", configDirectory: directory)
+    schema = try SegdenseSchema(contentsOf: URL(fileURLWithPath: trainData.segDenseSchema.schemaPath))
+    spec = try RecapConfigConversion.modelSpec(config, data: trainData, schema: schema)
+    self.saveDir = URL(fileURLWithPath: saveDir ?? config.training.saveDir)
+  }
+
+  /// The data configs of the validation datasets, in file order.
+  public func validationData() throws -> [(String, RecapDataConfig)] {
+    try config.validationData.map { name, d in
+      (name, try RecapConfigConversion.data(d, name: "validation_data[\"\(name)\"]", configDirectory: configURL.deletingLastPathComponent()))
+    }
+  }
+
+  public func makeModel() throws -> MultiTaskRankingModel { try MultiTaskRankingModel(spec, seed: seed) }
+
+  /// A pipeline of `RecapBatch`es over `data.inputs` (epochs: nil repeats forever).
+  public func pipeline(_ data: RecapDataConfig, epochs: Int?, shuffle: Bool) throws -> BatchPipeline<RecapBatch> {
+    let schema = try SegdenseSchema(contentsOf: URL(fileURLWithPath: data.segDenseSchema.schemaPath))
+    let builder = try RecapBatchBuilder(schema: schema, config: data, baseDirectory: configURL.deletingLastPathComponent())
+    let files = try FileGlob.expand(data.inputs)
+    return try BatchPipeline(
+      files: files,
+      options: .init(batchSize: data.globalBatchSize, shuffleBufferSize: shuffle ? data.examplesShuffleBufferSize : 1, seed: seed,
+                     workerThreads: workerThreads, dropRemainder: shuffle, epochs: epochs, ignoreDataErrors: data.ignoreDataErrors)
+    ) { records, skip in try builder.build(records, skippingBadRecords: skip) }
+  }
+
+  /// Trains for `training.num_train_steps` (resuming from the newest checkpoint), then
+  /// evaluates every validation dataset. Returns the evaluation results.
+  @discardableResult
+  public func train(onEvent: @escaping (TrainingEvent) -> Void, onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
+    let model = try makeModel()
+    let task = RecapTrainingTask(model: model)
+    let optimizer = try RecapConfigConversion.optimizer(config, model: model)
+    let t = config.training
+    let options = TrainingOptions(
+      saveDir: saveDir, numTrainSteps: t.numTrainSteps, checkpointEveryN: t.checkpointEveryN, checkpointMaxToKeep: t.checkpointMaxToKeep,
+      trainLogEveryN: t.trainLogEveryN, gradientAccumulation: t.gradientAccumulation ?? 1,
+      initialCheckpointDir: t.initialCheckpointDir.map { URL(fileURLWithPath: $0) }, configHash: configHash())
+    let trainer = Trainer(task: task, optimizer: optimizer, options: options)
+    trainer.onEvent = onEvent
+    var source = PipelineBatchSource(try pipeline(trainData, epochs: nil, shuffle: true))
+    try trainer.run(&source)
+    return try evaluate(model: model, step: trainer.step, onEval: onEval)
+  }
+
+  /// Evaluates `model` on every validation dataset for `num_eval_steps` batches each,
+  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`).
+  public func evaluate(model: MultiTaskRankingModel, step: Int, onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
+    let task = RecapTrainingTask(model: model)
+    let log = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
+    var results: [String: RecapEvaluator.Result] = [:]
+    for (name, data) in try validationData() {
+      let evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
+      let pipe = try pipeline(data, epochs: 1, shuffle: false)
+      let steps = config.training.numEvalSteps
+      let result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
+      var values = result.metrics
+      values["loss"] = result.loss
+      values["examples"] = Double(result.examples)
+      try log.append(kind: "eval/\(name)", step: step, values)
+      let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/\(name)"))
+      try board.add(values, step: step)
+      try board.close()
+      results[name] = result
+      onEval(name, result)
+    }
+    return results
+  }
+
+  /// Loads the checkpoint in `directory` (a `step_<N>` directory or a save dir, newest step).
+  public func loadModel(checkpoint directory: URL) throws -> (MultiTaskRankingModel, Int) {
+    let dir = CheckpointManager(saveDir: directory).steps().last?.url ?? directory
+    let ckpt = try CheckpointManager.load(dir)
+    let model = try makeModel()
+    try model.loadStateDict(ckpt.model, origin: dir.appendingPathComponent("model.safetensors").path)
+    model.eval()
+    return (model, ckpt.state.step)
+  }
+
+  /// A short hash of the resolved config (saved with checkpoints).
+  public func configHash() -> String {
+    let text = (try? YAMLLoader.yaml(of: config)) ?? ""
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+    return String(h, radix: 16)
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The output of `tml recap predict` read back: per example the id columns and, per task,
+/// logit / probability / calibrated probability.
+public struct PredictionTable {
+  public var idColumns: [String]
+  public var tasks: [String]
+  public var rows: [(ids: [String], calibrated: [String: Double])]
+
+  public init(path: String) throws {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScoreError("\(path): cannot read predictions") }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    idColumns = []
+    tasks = []
+    rows = []
+    if path.hasSuffix(".jsonl") {
+      for (n, line) in lines.enumerated() {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+          throw ScoreError("\(path):\(n + 1): not a JSON object")
+        }
+        if n == 0 {
+          idColumns = obj.keys.filter { !$0.contains("/") }.sorted()
+          tasks = obj.keys.filter { $0.hasSuffix("/calibrated") }.map { String($0.dropLast("/calibrated".count)) }.sorted()
+        }
+        var c: [String: Double] = [:]
+        for t in tasks { c[t] = (obj["\(t)/calibrated"] as? NSNumber)?.doubleValue }
+        rows.append((idColumns.map { "\(obj[$0] ?? "")" }, c))
+      }
+      return
+    }
+    guard !lines.isEmpty else { throw ScoreError("\(path): empty predictions file") }
+    let header = lines.removeFirst().split(separator: "\t").map(String.init)
+    idColumns = header.filter { !$0.contains("/") }
+    let calibratedColumns = header.enumerated().filter { $0.element.hasSuffix("/calibrated") }
+    tasks = calibratedColumns.map { String($0.element.dropLast("/calibrated".count)) }
+    let idIndex = header.enumerated().filter { !$0.element.contains("/") }.map(\.offset)
+    for (n, line) in lines.enumerated() {
+      let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+      guard f.count == header.count else {
+        throw ScoreError("\(path):\(n + 2): \(f.count) columns, the header has \(header.count)")
+      }
+      var c: [String: Double] = [:]
+      for (i, name) in calibratedColumns {
+        guard let v = Double(f[i]) else { throw ScoreError("\(path):\(n + 2): \(name) is not a number: \(f[i])") }
+        c[String(name.dropLast("/calibrated".count))] = v
+      }
+      rows.append((idIndex.map { f[$0] }, c))
+    }
+  }
+
+  /// Scores every row; returns rows sorted by descending score with contributions.
+  public func scored(by score: EngagementScore) -> [(ids: [String], score: Double, contributions: [(head: String, value: Double)])] {
+    rows.map { r in
+      let s = score.score(r.calibrated)
+      return (r.ids, s.score, s.contributions)
+    }.sorted { $0.score > $1.score }
+  }
+}
