@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+@testable import Recap
+import TMLNN
+import TMLTrain
+
+/// End to end on a tiny copy of configs/recap/small.yaml: generate data, train, resume,
+/// evaluate, predict and score.
+final class RecapRunTests: XCTestCase {
+  var dir: URL!
+
+  override func setUpWithError() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("recap-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+  /// configs/recap/small.yaml with data paths and save dir under the temp directory.
+  func tinyConfig(steps: Int) throws -> String {
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var text = try String(contentsOf: repo.appendingPathComponent("configs/recap/small.yaml"), encoding: .utf8)
+    text = text.replacingOccurrences(of: "data/recap_small", with: dir.appendingPathComponent("data").path)
+    text = text.replacingOccurrences(of: "save_dir: runs/recap_small", with: "save_dir: \(dir.appendingPathComponent("run").path)")
+    text = text.replacingOccurrences(of: "num_train_steps: 1000", with: "num_train_steps: \(steps)")
+    text = text.replacingOccurrences(of: "checkpoint_every_n: 250", with: "checkpoint_every_n: 20")
+    text = text.replacingOccurrences(of: "train_log_every_n: 50", with: "train_log_every_n: 10")
+    text = text.replacingOccurrences(of: "schema_path: small_segdense.json", with: "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)")
+    let path = dir.appendingPathComponent("small.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  func testProjectConfigsLoadAndBuildTheirModels() throws {
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    for name in ["small", "production"] {
+      let run = try RecapRun(configPath: repo.appendingPathComponent("configs/recap/\(name).yaml").path)
+      XCTAssertEqual(run.spec.tasks.count, name == "small" ? 4 : 10, name)
+      if name == "production" {
+        XCTAssertEqual(run.spec.continuousFeatures, 2117)
+        XCTAssertEqual(run.spec.binaryFeatures, 59)
+        XCTAssertEqual(run.spec.userEmbeddingDim, 200)
+      }
+    }
+  }
+
+  func testTrainResumeEvaluatePredictAndScore() throws {
+    let run = try RecapRun(configPath: try tinyConfig(steps: 40))
+    let files = try run.generateData(examples: 2_000, files: 2)
+    XCTAssertEqual(files.count, 4)
+    var logged: [Int: Double] = [:]
+    try run.train(onEvent: { if case .logged(let step, let v) = $0 { logged[step] = v["loss"] } })
+    XCTAssertEqual(logged.keys.sorted(), [10, 20, 30, 40])
+    XCTAssertLessThan(logged[40]!, logged[10]!, "loss decreases")
+    let checkpoints = CheckpointManager(saveDir: run.saveDir).steps().map(\.step)
+    XCTAssertEqual(checkpoints, [20, 40], "checkpoint_max_to_keep 2")
+
+    // The same command with more steps resumes at 40.
+    let more = try RecapRun(configPath: try tinyConfig(steps: 60))
+    var resumedAt: Int? = nil
+    let results = try more.train(onEvent: { if case .resumed(let step, _) = $0 { resumedAt = step } })
+    XCTAssertEqual(resumedAt, 40)
+    XCTAssertEqual(CheckpointManager(saveDir: more.saveDir).steps().last?.step, 60)
+    let auroc = try XCTUnwrap(results["validation"]?.metrics["recap.engagement.is_favorited/auroc"])
+    XCTAssertGreaterThan(auroc, 0.6, "planted signal is learned")
+    let metricsLog = try String(contentsOf: more.saveDir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    XCTAssertTrue(metricsLog.contains("\"kind\":\"eval/validation\""))
+    XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: more.saveDir.appendingPathComponent("tensorboard/train").path).isEmpty)
+
+    let (model, step) = try more.loadModel(checkpoint: more.saveDir)
+    XCTAssertEqual(step, 60)
+    let output = dir.appendingPathComponent("preds.tsv").path
+    let n = try more.predict(model: model, inputGlob: dir.appendingPathComponent("data/validation/part-0.tfrecord.gz").path, output: output)
+    XCTAssertEqual(n, 200)
+    let table = try PredictionTable(path: output)
+    XCTAssertEqual(table.rows.count, 200)
+    XCTAssertEqual(table.tasks.count, 4)
+    let scored = table.scored(by: EngagementScore())
+    XCTAssertGreaterThanOrEqual(scored[0].score, scored[199].score)
+    let row = table.rows[0]
+    let expected = 0.5 * row.calibrated["recap.engagement.is_favorited"]! + 1.0 * row.calibrated["recap.engagement.is_retweeted"]!
+      + 13.5 * row.calibrated["recap.engagement.is_replied"]! - 74.0 * row.calibrated["recap.engagement.is_negative_feedback_v2"]!
+    XCTAssertEqual(EngagementScore().score(row.calibrated).score, expected, accuracy: 1e-9)
+  }
+
+  func testScoreWeightsFileOverridesDefaults() throws {
+    let path = dir.appendingPathComponent("w.yaml").path
+    try "recap.engagement.is_favorited: 2.0  # more likes\nmy.head: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let s = try EngagementScore(overridesFrom: path)
+    XCTAssertEqual(s.weights.first { $0.head == "recap.engagement.is_favorited" }?.weight, 2.0)
+    XCTAssertEqual(s.weights.first { $0.head == "my.head" }?.weight, 1.0)
+    XCTAssertEqual(s.weights.first { $0.head == "recap.engagement.is_report_tweet_clicked" }?.weight, -369.0)
+    try "not a weight line\n".write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try EngagementScore(overridesFrom: path)) { XCTAssertTrue("\($0)".contains(":1:"), "\($0)") }
+  }
+}
