@@ -52,9 +52,11 @@ extension Bench {
 
     @Flag(help: "Fewer examples (about 1000).") var quick = false
     @Option(help: "Keep the generated file in this directory instead of a temporary one.") var dir: String?
+    @Option(help: "Number of examples to generate (default 4096, or 1024 with --quick); 40000 ≈ 1 GB.") var examples: Int?
 
     func run() throws {
-      let bench = DataBenchmark(quick: quick, directory: dir.map { URL(fileURLWithPath: $0) })
+      var bench = DataBenchmark(quick: quick, directory: dir.map { URL(fileURLWithPath: $0) })
+      if let examples { bench.examples = examples }
       defer { if dir == nil { bench.cleanUp() } }
       let bar = ProgressBar(total: bench.examples, label: "generating examples")
       let file = try bench.generate(progress: { bar.update($0) })
@@ -66,6 +68,8 @@ extension Bench {
         let label = r.label.padding(toLength: 38, withPad: " ", startingAt: 0)
         print("  " + label + String(format: " %9.0f   %10.1f   %10.1f", r.examplesPerSecond, r.compressedMBPerSecond, r.uncompressedMBPerSecond))
       }
+      let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+      print(String(format: "  file %.0f MB (gzip); peak RSS of this process %.0f MB", Double(size) / 1e6, Double(Stopwatch.peakRSSBytes()) / 1e6))
     }
   }
 }

@@ -92,6 +92,9 @@ public enum RecapConfigConversion {
     let continuous = try width(length("continuous") ?? 0, truncation: t?.continuousFeatureTruncation, maskPath: t?.continuousFeatureMaskPath)
     let binary = try width(length("binary") ?? 0, truncation: t?.binaryFeatureTruncation, maskPath: t?.binaryFeatureMaskPath)
     let m = config.model
+    if m.largeEmbeddings != nil || m.smallEmbeddings != nil {
+      throw TrainError("model.large_embeddings / small_embeddings (id-embedding tables inside the ranker) are not supported yet; feed TwHIN embeddings through renamed_features user_embedding / user_eng_embedding / author_embedding instead")
+    }
     guard let dnl = m.featurizationConfig?.doubleNormLogConfig else {
       throw TrainError("model.featurization_config.double_norm_log_config is required (the original's only featurization)")
     }
