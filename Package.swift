@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "TMLNN", targets: ["TMLNN"]),
     .library(name: "TMLData", targets: ["TMLData"]),
     .library(name: "TMLMetrics", targets: ["TMLMetrics"]),
+    .library(name: "TwHIN", targets: ["TwHIN"]),
     .executable(name: "tml", targets: ["tml"]),
   ],
   dependencies: [
@@ -46,6 +47,7 @@ let package = Package(
       swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
     .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "TwHIN", dependencies: ["TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
@@ -55,6 +57,7 @@ let package = Package(
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
+    .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain"]),
   ],
   swiftLanguageModes: [.v5]

@@ -1,3 +1,5 @@
+import TMLTensor
+
 /// A batch of B positive edges (lhs_i, rel_i, rhs_i), with the table of each relation's
 /// lhs and rhs (the original's `EdgeBatch` plus its `relations_t`): edge i looks up row
 /// `lhs[i]` of table `lhsTable[rel[i]]` and row `rhs[i]` of table `rhsTable[rel[i]]`.
@@ -27,9 +29,8 @@ public struct EdgeBatch: Equatable, Sendable {
     for i in 0..<lhs.count {
       let r = relations[i]
       try schema.checkRelation(r, context: "EdgeBatch edge \(i)")
-      let name = schema.relations[r].name
-      try schema.checkID(lhs[i], table: schema.lhsTable[r], context: "EdgeBatch edge \(i) (relation \"\(name)\", lhs)")
-      try schema.checkID(rhs[i], table: schema.rhsTable[r], context: "EdgeBatch edge \(i) (relation \"\(name)\", rhs)")
+      try schema.checkID(lhs[i], table: schema.lhsTable[r], context: "EdgeBatch edge \(i) (relation \"\(schema.relations[r].name)\", lhs)")
+      try schema.checkID(rhs[i], table: schema.rhsTable[r], context: "EdgeBatch edge \(i) (relation \"\(schema.relations[r].name)\", rhs)")
       groups[r].append(i)
     }
     self.lhs = lhs
@@ -53,16 +54,31 @@ public struct EdgeBatch: Equatable, Sendable {
 }
 
 /// A list of edges held column-wise (lhs, relation, rhs), e.g. a training or held-out
-/// split; `batches(of:)` cuts it into `EdgeBatch`es.
+/// split; the three columns always have the same length. `batches(of:schema:)` cuts it
+/// into validated `EdgeBatch`es.
 ///
-///     let edges = EdgeList(lhs: [0, 1], relations: [0, 0], rhs: [5, 9])
+///     var edges = try EdgeList(lhs: [0, 1], relations: [0, 0], rhs: [5, 9])
+///     edges.append(lhs: 2, relation: 0, rhs: 7)
 ///     for b in try edges.batches(of: 512, schema: schema) { ... }
 public struct EdgeList: Equatable, Sendable {
-  public var lhs: [Int]
-  public var relations: [Int]
-  public var rhs: [Int]
+  public private(set) var lhs: [Int]
+  public private(set) var relations: [Int]
+  public private(set) var rhs: [Int]
 
-  public init(lhs: [Int] = [], relations: [Int] = [], rhs: [Int] = []) {
+  public init() {
+    lhs = []
+    relations = []
+    rhs = []
+  }
+
+  public init(lhs: [Int], relations: [Int], rhs: [Int]) throws {
+    guard lhs.count == relations.count, rhs.count == relations.count else {
+      throw TwHINError("EdgeList: lhs (\(lhs.count)), relations (\(relations.count)) and rhs (\(rhs.count)) must have one value per edge")
+    }
+    self.init(unchecked: lhs, relations, rhs)
+  }
+
+  init(unchecked lhs: [Int], _ relations: [Int], _ rhs: [Int]) {
     self.lhs = lhs
     self.relations = relations
     self.rhs = rhs
@@ -76,17 +92,26 @@ public struct EdgeList: Equatable, Sendable {
     rhs.append(h)
   }
 
-  /// The edges in the order of `permutation` (shuffling between epochs).
-  public func permuted(_ permutation: [Int]) -> EdgeList {
-    EdgeList(lhs: permutation.map { lhs[$0] }, relations: permutation.map { relations[$0] }, rhs: permutation.map { rhs[$0] })
+  /// The edges followed by `other`'s.
+  public func appending(_ other: EdgeList) -> EdgeList {
+    EdgeList(unchecked: lhs + other.lhs, relations + other.relations, rhs + other.rhs)
+  }
+
+  /// The first `n` edges (all of them when n ≥ count).
+  public func prefix(_ n: Int) -> EdgeList {
+    let k = max(0, min(n, count))
+    return EdgeList(unchecked: Array(lhs[..<k]), Array(relations[..<k]), Array(rhs[..<k]))
+  }
+
+  /// The edges in a uniformly random order drawn from `rng` (shuffling between epochs).
+  public func shuffled(using rng: inout RandomGenerator) -> EdgeList {
+    let p = rng.permutation(count)
+    return EdgeList(unchecked: p.map { lhs[$0] }, p.map { relations[$0] }, p.map { rhs[$0] })
   }
 
   /// Consecutive batches of `size` edges (the last may be smaller), validated against `schema`.
   public func batches(of size: Int, schema: GraphSchema) throws -> [EdgeBatch] {
     guard size > 0 else { throw TwHINError("EdgeList.batches: batch size must be ≥ 1, got \(size)") }
-    guard relations.count == lhs.count, rhs.count == lhs.count else {
-      throw TwHINError("EdgeList: lhs (\(lhs.count)), relations (\(relations.count)) and rhs (\(rhs.count)) must have one value per edge")
-    }
     return try stride(from: 0, to: count, by: size).map { start in
       let r = start..<min(start + size, count)
       return try EdgeBatch(lhs: Array(lhs[r]), relations: Array(relations[r]), rhs: Array(rhs[r]), schema: schema)

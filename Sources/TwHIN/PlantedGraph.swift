@@ -51,9 +51,7 @@ public struct PlantedGraph: Sendable {
   public let heldOut: EdgeList
 
   /// Train and held-out edges together.
-  public var allEdges: EdgeList {
-    EdgeList(lhs: train.lhs + heldOut.lhs, relations: train.relations + heldOut.relations, rhs: train.rhs + heldOut.rhs)
-  }
+  public var allEdges: EdgeList { train.appending(heldOut) }
 
   public init(_ config: Config) throws {
     let sizes = [config.users, config.authors, config.tweets]

@@ -169,9 +169,9 @@ public struct TwHINLoss: Equatable, Sendable {
       throw TwHINError("TwHINLoss: the batch was built for another schema (relation → table maps differ: lhs \(batch.lhsTable) vs \(schema.lhsTable), rhs \(batch.rhsTable) vs \(schema.rhsTable))")
     }
     for i in 0..<batch.count {
-      let r = batch.relations[i], name = schema.relations[r].name
-      try schema.checkID(batch.lhs[i], table: schema.lhsTable[r], context: "TwHINLoss: edge \(i) (relation \"\(name)\", lhs)")
-      try schema.checkID(batch.rhs[i], table: schema.rhsTable[r], context: "TwHINLoss: edge \(i) (relation \"\(name)\", rhs)")
+      let r = batch.relations[i]
+      try schema.checkID(batch.lhs[i], table: schema.lhsTable[r], context: "TwHINLoss: edge \(i) (relation \"\(schema.relations[r].name)\", lhs)")
+      try schema.checkID(batch.rhs[i], table: schema.rhsTable[r], context: "TwHINLoss: edge \(i) (relation \"\(schema.relations[r].name)\", rhs)")
     }
   }
 }

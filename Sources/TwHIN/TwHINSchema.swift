@@ -100,17 +100,17 @@ public struct GraphSchema: Equatable, Sendable {
   }
 
   /// Throws unless `relation` is a valid relation index.
-  public func checkRelation(_ relation: Int, context: String) throws {
+  public func checkRelation(_ relation: Int, context: @autoclosure () -> String) throws {
     guard relation >= 0 && relation < relations.count else {
-      throw TwHINError("\(context): unknown relation id \(relation); the schema has \(relations.count) relations (\(relations.enumerated().map { "\($0.offset)=\($0.element.name)" }.joined(separator: ", ")))")
+      throw TwHINError("\(context()): unknown relation id \(relation); the schema has \(relations.count) relations (\(relations.enumerated().map { "\($0.offset)=\($0.element.name)" }.joined(separator: ", ")))")
     }
   }
 
   /// Throws unless `id` is a row of table `table`, naming the relation side it came from.
-  public func checkID(_ id: Int, table: Int, context: String) throws {
+  public func checkID(_ id: Int, table: Int, context: @autoclosure () -> String) throws {
     let t = tables[table]
     guard id >= 0 && id < t.numEmbeddings else {
-      throw TwHINError("\(context): id \(id) is outside table \"\(t.name)\" (rows 0..<\(t.numEmbeddings)); remap ids to the table or enlarge num_embeddings")
+      throw TwHINError("\(context()): id \(id) is outside table \"\(t.name)\" (rows 0..<\(t.numEmbeddings)); remap ids to the table or enlarge num_embeddings")
     }
   }
 }

@@ -86,7 +86,7 @@ public final class TwHINTrainer {
   /// One pass over `edges`, shuffled by `rng`, in batches of `batchSize`; returns the
   /// mean loss over batches.
   public func trainEpoch(_ edges: EdgeList, batchSize: Int, shuffleWith rng: inout RandomGenerator) throws -> Float {
-    try trainEpoch(edges.permuted(rng.permutation(edges.count)).batches(of: batchSize, schema: model.schema))
+    try trainEpoch(edges.shuffled(using: &rng).batches(of: batchSize, schema: model.schema))
   }
 
   /// One step per batch, in order; returns the mean loss over batches.
