@@ -68,18 +68,23 @@ final class GoldenParityTests: XCTestCase {
 
   // MARK: BatchNorm1d
 
-  private func runBatchNormTrain() throws -> (f: SafetensorsFile, bn: BatchNorm1d, x: Tensor, y: Tensor) {
-    let f = try Fixtures.load("batchnorm_train")
+  /// Loads a BatchNorm1d(5) fixture, runs forward + backward in the given mode.
+  private func runBatchNorm(_ fixture: String, training: Bool, meanKey: String, varKey: String) throws
+    -> (f: SafetensorsFile, bn: BatchNorm1d, x: Tensor, y: Tensor) {
+    let f = try Fixtures.load(fixture)
     let bn = BatchNorm1d(5, momentum: 0.1)
-    var d = try stateDict(f, [("weight", "weight"), ("bias", "bias"),
-                              ("running_mean_before", "running_mean"), ("running_var_before", "running_var")])
+    var d = try stateDict(f, [("weight", "weight"), ("bias", "bias"), (meanKey, "running_mean"), (varKey, "running_var")])
     d["num_batches_tracked"] = numBatchesTracked(0)
     try bn.loadStateDict(d)
-    bn.train()
+    bn.train(training)
     let x = try f.tensor("input").requiringGrad("input")
     let y = try bn(x)
     try y.backward(gradient: try f.tensor("grad_output"))
     return (f, bn, x, y)
+  }
+
+  private func runBatchNormTrain() throws -> (f: SafetensorsFile, bn: BatchNorm1d, x: Tensor, y: Tensor) {
+    try runBatchNorm("batchnorm_train", training: true, meanKey: "running_mean_before", varKey: "running_var_before")
   }
 
   func testBatchNormTrainingOutputMatchesPyTorch() throws {
@@ -106,17 +111,7 @@ final class GoldenParityTests: XCTestCase {
   }
 
   private func runBatchNormEval() throws -> (f: SafetensorsFile, bn: BatchNorm1d, x: Tensor, y: Tensor) {
-    let f = try Fixtures.load("batchnorm_eval")
-    let bn = BatchNorm1d(5, momentum: 0.1)
-    var d = try stateDict(f, [("weight", "weight"), ("bias", "bias"),
-                              ("running_mean", "running_mean"), ("running_var", "running_var")])
-    d["num_batches_tracked"] = numBatchesTracked(0)
-    try bn.loadStateDict(d)
-    bn.eval()
-    let x = try f.tensor("input").requiringGrad("input")
-    let y = try bn(x)
-    try y.backward(gradient: try f.tensor("grad_output"))
-    return (f, bn, x, y)
+    try runBatchNorm("batchnorm_eval", training: false, meanKey: "running_mean", varKey: "running_var")
   }
 
   func testBatchNormEvalOutputMatchesPyTorch() throws {
