@@ -72,7 +72,8 @@ final class ConfigTests: XCTestCase {
   }
 
   func testReferenceBackboneIsAParallelMaskNet() throws {
-    let backbone = try XCTUnwrap(loadReference().model.backbone)
+    let reference = try loadReference()  // skips (outside XCTUnwrap) when ../shared is absent
+    let backbone = try XCTUnwrap(reference.model.backbone)
     let maskNet = try XCTUnwrap(backbone.maskNetConfig)
     XCTAssertNil(backbone.mlpConfig)
     XCTAssertEqual(maskNet.maskBlocks.count, 4)
@@ -84,7 +85,8 @@ final class ConfigTests: XCTestCase {
   }
 
   func testReferenceFeaturizationIsDoubleNormLog() throws {
-    let featurization = try XCTUnwrap(loadReference().model.featurizationConfig)
+    let reference = try loadReference()
+    let featurization = try XCTUnwrap(reference.model.featurizationConfig)
     let doubleNorm = try XCTUnwrap(featurization.doubleNormLogConfig)
     XCTAssertEqual(doubleNorm.clipMagnitude, 5.0)
     XCTAssertEqual(doubleNorm.batchNormConfig, RecapBatchNormConfig(affine: true, momentum: 0.01))
