@@ -27,6 +27,8 @@ public final class MaskNet: Module {
   public let outFeatures: Int
   public let sharedSize: Int
   public var isTraining = true
+  /// The blocks' first mask layers, fused into one GEMM at inference (parallel mode).
+  private lazy var maskInputs = SiblingLinears(blocks.map(\.maskDown))
 
   public init(inFeatures: Int, blocks specs: [BlockSpec], useParallel: Bool, mlp: ((Int) throws -> RecapMLP)?,
               rng: inout RandomGenerator) throws {
@@ -60,7 +62,8 @@ public final class MaskNet: Module {
   public func forward(_ inputs: Tensor) throws -> (output: Tensor, shared: Tensor) {
     let shared: Tensor
     if useParallel {
-      shared = try Tensor.concat(try blocks.map { try $0(net: inputs, maskInput: inputs) }, axis: -1)
+      let hidden = try maskInputs(inputs)
+      shared = try Tensor.concat(try zip(blocks, hidden).map { try $0(net: inputs, maskHidden: $1) }, axis: -1)
     } else {
       var net = inputs
       for b in blocks { net = try b(net: net, maskInput: inputs) }

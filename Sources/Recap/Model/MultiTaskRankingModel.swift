@@ -86,6 +86,12 @@ public final class MultiTaskRankingModel: Module {
   public let calibrators: [NumericCalibration]
   public var isTraining = true
   public var taskNames: [String] { spec.tasks.map(\.name) }
+  /// The towers' first layers fused into one GEMM at inference (when all towers are MLPs).
+  private lazy var fusedTowers: (mlps: [RecapMLP], firstLayers: SiblingLinears)? = {
+    let mlps = towers.compactMap { $0 as? RecapMLP }
+    let firsts = mlps.compactMap(\.firstLinear)
+    return firsts.count == towers.count && towers.count > 1 ? (mlps, SiblingLinears(firsts)) : nil
+  }()
 
   /// `task.name` with `.` → `__` (PyTorch's ModuleDict keys cannot contain dots).
   public static func sanitize(_ task: String) -> String { task.replacingOccurrences(of: ".", with: "__") }
@@ -172,8 +178,10 @@ public final class MultiTaskRankingModel: Module {
     case .shareNone: net = h
     }
     var logits: [Tensor] = []
+    let fused = GradMode.isEnabled ? nil : fusedTowers
+    let firstOutputs = try fused.map { try $0.firstLayers(net) }
     for (t, tower) in towers.enumerated() {
-      var z = try tower.output(net)
+      var z = try firstOutputs.map { try fused!.mlps[t].forward(fromModule: 1, $0[t]).output } ?? tower.output(net)
       if let a = affineMaps[t] { z = try a(z) }
       logits.append(z)
     }

@@ -43,11 +43,19 @@ public final class RecapMLP: Module {
 
   public var children: [(String, any Module)] { [("layers", layers)] }
 
+  /// The first Linear (module 0).
+  public var firstLinear: Linear? { layers.layers.first as? Linear }
+
   /// (output, shared layer = output of module 1).
   public func forward(_ x: Tensor) throws -> (output: Tensor, shared: Tensor) {
+    try forward(fromModule: 0, x)
+  }
+
+  /// Runs modules `start…` on `x` (the output of module `start − 1`).
+  public func forward(fromModule start: Int, _ x: Tensor) throws -> (output: Tensor, shared: Tensor) {
     var h = x
     var shared = x
-    for (i, layer) in layers.layers.enumerated() {
+    for (i, layer) in layers.layers.enumerated() where i >= start {
       h = try layer(h)
       if i == 1 { shared = h }
     }

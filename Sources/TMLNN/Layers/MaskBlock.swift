@@ -12,6 +12,9 @@ import TMLTensor
 public final class MaskBlock: Module {
   public let inputLayerNorm: LayerNorm?
   public let maskLayer: Sequential
+  /// W₁ (mask_input → aggregation) and W₂ (aggregation → input) of `maskLayer`.
+  public let maskDown: Linear
+  public let maskUp: Linear
   public let hiddenLayer: Linear
   public let layerNorm: LayerNorm
   public var isTraining = true
@@ -19,11 +22,9 @@ public final class MaskBlock: Module {
   public init(inputDim: Int, maskInputDim: Int, aggregationSize: Int, outputSize: Int,
               inputLayerNorm: Bool = false, rng: inout RandomGenerator) {
     self.inputLayerNorm = inputLayerNorm ? LayerNorm(inputDim) : nil
-    maskLayer = Sequential([
-      Linear(maskInputDim, aggregationSize, initialization: .xavierUniform, rng: &rng),
-      ReLU(),
-      Linear(aggregationSize, inputDim, initialization: .xavierUniform, rng: &rng),
-    ])
+    maskDown = Linear(maskInputDim, aggregationSize, initialization: .xavierUniform, rng: &rng)
+    maskUp = Linear(aggregationSize, inputDim, initialization: .xavierUniform, rng: &rng)
+    maskLayer = Sequential([maskDown, ReLU(), maskUp])
     hiddenLayer = Linear(inputDim, outputSize, initialization: .xavierUniform, rng: &rng)
     layerNorm = LayerNorm(outputSize)
   }
@@ -36,8 +37,14 @@ public final class MaskBlock: Module {
   }
 
   public func callAsFunction(net: Tensor, maskInput: Tensor) throws -> Tensor {
+    try self(net: net, maskHidden: try maskDown(maskInput))
+  }
+
+  /// The block given W₁·mask_input + b₁ already computed (several blocks sharing one
+  /// mask input compute it together, see `SiblingLinears`).
+  public func callAsFunction(net: Tensor, maskHidden: Tensor) throws -> Tensor {
     let x = try inputLayerNorm.map { try $0(net) } ?? net
-    let mask = try maskLayer(maskInput)
+    let mask = try maskUp(maskHidden.relu())
     return try layerNorm(try hiddenLayer(try x * mask))
   }
 }

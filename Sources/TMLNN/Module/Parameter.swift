@@ -3,7 +3,11 @@ import TMLTensor
 /// A trainable tensor: an autograd leaf whose gradient accumulates across `backward()`
 /// calls until `zeroGrad()`. Optimizers update `value` in place (the leaf stays the same).
 public final class Parameter {
-  public var value: Tensor
+  /// The values. Every write (optimizer steps, `assign`, direct mutation) bumps `version`;
+  /// the observer does not read the old value, so mutation stays in place (SE-0268).
+  public var value: Tensor { didSet { version &+= 1 } }
+  /// Increments whenever `value` is written; caches derived from the values compare it.
+  public private(set) var version = 0
 
   public init(_ initial: Tensor) { value = initial.detached().requiringGrad("parameter") }
 
