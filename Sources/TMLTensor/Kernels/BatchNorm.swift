@@ -27,14 +27,13 @@ extension Tensor {
     var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
     let xp = x.base
     if training {
-      mean.withUnsafeMutableBufferPointer { m in
-        for r in 0..<b { let row = xp + r &* c; for j in 0..<c { m[j] += row[j] } }
-        for j in 0..<c { m[j] /= Float(b) }
-      }
-      variance.withUnsafeMutableBufferPointer { v in
-        for r in 0..<b { let row = xp + r &* c; for j in 0..<c { let d = row[j] - mean[j]; v[j] += d * d } }
-        for j in 0..<c { v[j] /= Float(b) }
-      }
+      // Batch moments accumulated in Double (columns are short sums that cancel).
+      var m = [Double](repeating: 0, count: c), v = [Double](repeating: 0, count: c)
+      for r in 0..<b { let row = xp + r &* c; for j in 0..<c { m[j] += Double(row[j]) } }
+      for j in 0..<c { m[j] /= Double(b) }
+      for r in 0..<b { let row = xp + r &* c; for j in 0..<c { let d = Double(row[j]) - m[j]; v[j] += d * d } }
+      mean = m.map { Float($0) }
+      variance = v.map { Float($0 / Double(b)) }
     } else {
       guard let rm = runningMean, let rv = runningVar else {
         throw TensorError("batchNorm: eval mode needs running_mean and running_var (module built with track_running_stats)")
@@ -65,11 +64,12 @@ extension Tensor {
     }
     func batchNormBackward(_ g: Tensor) -> [Tensor?] {
       let gp = g.base
-      var sumG = [Float](repeating: 0, count: c), sumGH = [Float](repeating: 0, count: c)
+      var sumGD = [Double](repeating: 0, count: c), sumGHD = [Double](repeating: 0, count: c)
       for r in 0..<b {
         let gr = gp + r &* c, hr = hp + r &* c
-        for j in 0..<c { sumG[j] += gr[j]; sumGH[j] += gr[j] * hr[j] }
+        for j in 0..<c { sumGD[j] += Double(gr[j]); sumGHD[j] += Double(gr[j]) * Double(hr[j]) }
       }
+      let sumG = sumGD.map { Float($0) }, sumGH = sumGHD.map { Float($0) }
       let gx = Tensor(uninitializedShape: x.shape)
       let dp = gx.base
       for r in 0..<b {
