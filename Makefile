@@ -10,9 +10,12 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product tml
 
-# Quick start 1: for now a short benchmark of the engine (the For You demo replaces it).
+# Quick start 1: the For You pipeline on a simulated network (docs/demo.md): TwHIN, the
+# Heavy Ranker, an explained feed and its NDCG@10; everything lands in runs/demo/.
+# Options: make demo DEMO_ARGS="--users 4000 --seed 7".
+DEMO_ARGS ?=
 demo: build
-	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/tml bench --quick
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/tml demo --out runs/demo $(DEMO_ARGS)
 
 # Quick start 2: install system libraries, then the whole test suite (debug build).
 test: deps

@@ -48,16 +48,20 @@ let package = Package(
     .target(name: "TMLMetrics", swiftSettings: optimized),
     .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
     .target(name: "TwHIN", dependencies: ["TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap"], swiftSettings: optimized),
+    .target(
+      name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
+      swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap", "TwHIN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TMLBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
-    .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics"]),
+    .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
+    .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain"]),
   ],
   swiftLanguageModes: [.v5]

@@ -51,7 +51,7 @@ public struct TwHINForward {
 /// part of the graph (the original reads `.data`, so it never trains).
 ///
 /// Gradients reach each table once per batch through its sparse lookup (a fused
-/// optimizer, or `EmbeddingBag.sparseGradient` when none is fused) and the translations
+/// optimizer, or `EmbeddingTable.sparseGradient` when none is fused) and the translations
 /// through `translations.grad`.
 ///
 ///     let loss = try TwHINLoss(inBatchNegatives: 10, globalNegatives: 0)
@@ -75,18 +75,8 @@ public struct TwHINLoss: Equatable, Sendable {
   public func callAsFunction(_ model: TwHINModel, _ batch: EdgeBatch, negatives: [RelationNegatives]) throws -> TwHINForward {
     try checkBatch(model, batch)
     let schema = model.schema
-    var byRelation = [RelationNegatives?](repeating: nil, count: schema.relations.count)
-    for n in negatives {
-      try n.validate(batch: batch, schema: schema)
-      guard byRelation[n.relation] == nil else {
-        throw TwHINError("negatives: relation \"\(schema.relations[n.relation].name)\" is given twice; pass one entry per relation")
-      }
-      byRelation[n.relation] = n
-    }
+    let byRelation = try arrange(negatives, batch, schema)
     let present = batch.presentRelations
-    for r in present where byRelation[r] == nil {
-      throw TwHINError("negatives: relation \"\(schema.relations[r].name)\" has \(batch.positionsByRelation[r].count) edges in the batch but no negatives entry (pass empty lists for none)")
-    }
 
     // One lookup per table: every row this batch touches, deduplicated.
     var ids = [[Int]](repeating: [], count: schema.tables.count)
@@ -150,6 +140,23 @@ public struct TwHINLoss: Equatable, Sendable {
     let loss = try Tensor.bceWithLogits(logits, labels: labels, weight: weights, reduction: .mean)
     return TwHINForward(logits: logits, labels: labels, weights: weights, loss: loss, batchSize: bsz,
                         negativeCount: totalNegatives, blocks: blocks)
+  }
+
+  /// The negatives by relation index, validated: one entry for each relation present in
+  /// the batch, none for the others.
+  func arrange(_ negatives: [RelationNegatives], _ batch: EdgeBatch, _ schema: GraphSchema) throws -> [RelationNegatives?] {
+    var byRelation = [RelationNegatives?](repeating: nil, count: schema.relations.count)
+    for n in negatives {
+      try n.validate(batch: batch, schema: schema)
+      guard byRelation[n.relation] == nil else {
+        throw TwHINError("negatives: relation \"\(schema.relations[n.relation].name)\" is given twice; pass one entry per relation")
+      }
+      byRelation[n.relation] = n
+    }
+    for r in batch.presentRelations where byRelation[r] == nil {
+      throw TwHINError("negatives: relation \"\(schema.relations[r].name)\" has \(batch.positionsByRelation[r].count) edges in the batch but no negatives entry (pass empty lists for none)")
+    }
+    return byRelation
   }
 
   /// [in-batch rows of `block` at `inBatch`] ++ [rows `global` of the table lookup], or nil when empty.

@@ -30,9 +30,11 @@ public enum TranslationInit: Equatable, Sendable {
 /// State names are the original's (`TwhinModel.state_dict()`):
 /// `all_trans_embs` [num_relations, dim] and
 /// `large_embeddings.ebc.embedding_bags.<table>.weight` [num_embeddings, dim].
-/// Table lookups go through `EmbeddingBag`, so their gradients are sparse and, once a
+/// Table lookups go through `EmbeddingTable`, so their gradients are sparse and, once a
 /// `SparseRowOptimizer` is fused (`TwHINTrainer` does it), applied during backward;
 /// the translations are a dense `Parameter` trained by the translation optimizer.
+/// (`TwHINTrainer` runs its steps through the equivalent fused kernels of
+/// `TwHINFusedStep`, without the autograd tape.)
 ///
 ///     let model = try TwHINModel(schema: schema, dim: 16, seed: 7)
 ///     let s = try model.score(lhs: 3, relation: 0, rhs: 12)
@@ -40,7 +42,7 @@ public final class TwHINModel: Module {
   public let schema: GraphSchema
   public let dim: Int
   /// One table per `schema.tables` entry, in that order.
-  public let tables: [EmbeddingBag]
+  public let tables: [EmbeddingTable]
   /// t_r, [num_relations, dim].
   public let translations: Parameter
   public var isTraining = true
@@ -55,13 +57,10 @@ public final class TwHINModel: Module {
     guard dim > 0 else { throw TwHINError("TwHINModel: embedding_dim must be ≥ 1, got \(dim)") }
     self.schema = schema
     self.dim = dim
-    var bags: [EmbeddingBag] = []
+    var bags: [EmbeddingTable] = []
     for (k, spec) in schema.tables.enumerated() {
       var rng = RandomGenerator(seed: seed, stream: UInt64(k + 1))
-      // EmbeddingBag draws N(0, 1); overwrite in place with the requested law.
-      let bag = EmbeddingBag(spec.numEmbeddings, dim, mode: .sum, rng: &rng)
-      TwHINModel.fill(bag.weight, embeddingInit, rows: spec.numEmbeddings, using: &rng)
-      bags.append(bag)
+      bags.append(EmbeddingTable(rows: spec.numEmbeddings, dim: dim, init: embeddingInit, rng: &rng))
     }
     tables = bags
     var rng = RandomGenerator(seed: seed, stream: 0)
@@ -74,25 +73,11 @@ public final class TwHINModel: Module {
     largeEmbeddings = LargeEmbeddingsModule(names: schema.tables.map(\.name), tables: bags)
   }
 
-  static func fill(_ p: Parameter, _ law: EmbeddingInit, rows: Int, using rng: inout RandomGenerator) {
-    p.value.withUnsafeMutableBufferPointer { w in
-      switch law {
-      case .torchrecUniform:
-        let b = (1 / Float(rows)).squareRoot()
-        for i in 0..<w.count { w[i] = rng.uniform(-b, b) }
-      case .normal(let s):
-        for i in 0..<w.count { w[i] = s * rng.normal() }
-      case .uniform(let lo, let hi):
-        for i in 0..<w.count { w[i] = rng.uniform(lo, hi) }
-      }
-    }
-  }
-
   public var parameters: [(String, Parameter)] { [("all_trans_embs", translations)] }
   public var children: [(String, any Module)] { [("large_embeddings", largeEmbeddings)] }
 
   /// The table called `name`.
-  public func table(named name: String) throws -> EmbeddingBag { tables[try schema.tableIndex(named: name)] }
+  public func table(named name: String) throws -> EmbeddingTable { tables[try schema.tableIndex(named: name)] }
 
   /// Rows `ids` of table `table` as [ids.count, dim]. With grad mode on, the result
   /// carries the table's sparse backward (fused optimizer or `sparseGradient`).
@@ -103,8 +88,7 @@ public final class TwHINModel: Module {
     for (i, id) in ids.enumerated() {
       try schema.checkID(id, table: table, context: "TwHINModel.lookup (position \(i))")
     }
-    let offsets = IndexTensor(Array(0..<ids.count))
-    return try tables[table](indices: IndexTensor(ids), offsets: offsets)
+    return try tables[table].lookup(ids)
   }
 
   /// s(u, r, v) = ⟨e_u, e_v + t_r⟩ for one edge, without recording gradients.
@@ -142,7 +126,7 @@ public final class TwHINModel: Module {
 final class LargeEmbeddingsModule: Module {
   var isTraining = true
   let ebc: ModuleList
-  init(names: [String], tables: [EmbeddingBag]) {
+  init(names: [String], tables: [EmbeddingTable]) {
     let bags = ModuleList(named: zip(names, tables).map { ($0, $1 as any Module) })
     ebc = ModuleList(named: [("embedding_bags", bags)])
   }

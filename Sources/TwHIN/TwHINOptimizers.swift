@@ -7,6 +7,7 @@ import TMLTensor
 ///     sgd              W[r] ← W[r] − lr·g[r]
 ///     adagrad          G[r] ← G[r] + g[r]²;           W[r] ← W[r] − lr·g[r]/(√G[r] + ε)
 ///     rowWiseAdagrad   G_r  ← G_r + mean_j g[r, j]²;  W[r] ← W[r] − lr·g[r]/(√G_r + ε)
+///     adam             lazy Adam on the touched rows (`SparseAdam`)
 ///
 /// `lr` follows the schedule at the trainer's step.
 ///
@@ -15,10 +16,21 @@ public enum TableOptimizerSpec: Equatable, Sendable {
   case sgd(LearningRateSchedule)
   case adagrad(LearningRateSchedule, eps: Float = 1e-10)
   case rowWiseAdagrad(LearningRateSchedule, eps: Float = 1e-8)
+  case adam(LearningRateSchedule, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8)
 
   public var schedule: LearningRateSchedule {
     switch self {
-    case .sgd(let s), .adagrad(let s, _), .rowWiseAdagrad(let s, _): return s
+    case .sgd(let s), .adagrad(let s, _), .rowWiseAdagrad(let s, _), .adam(let s, _, _, _): return s
+    }
+  }
+
+  /// Bytes of optimizer state for a table of `rows` × `dim` floats.
+  public func stateBytes(rows: Int, dim: Int) -> Int {
+    switch self {
+    case .sgd: return 0
+    case .adagrad: return rows * dim * 4
+    case .rowWiseAdagrad: return rows * 4
+    case .adam: return 2 * rows * dim * 4
     }
   }
 
@@ -29,6 +41,7 @@ public enum TableOptimizerSpec: Equatable, Sendable {
     case .sgd(let s): return SparseSGD(learningRate: s)
     case .adagrad(let s, let eps): return SparseAdagrad(learningRate: s, eps: eps)
     case .rowWiseAdagrad(let s, let eps): return RowWiseAdagrad(learningRate: s, eps: eps)
+    case .adam(let s, let b1, let b2, let eps): return SparseAdam(learningRate: s, beta1: b1, beta2: b2, eps: eps)
     }
   }
 }

@@ -20,7 +20,9 @@ public struct TwHINStepResult: Equatable, Sendable {
 ///                   (lr = schedule(step)); translations' dense gradient accumulated
 ///     translation optimizer step (lr = schedule(step)); zero the translations' grad
 ///
-/// so the dense gradient of a table is never built. Checkpointable state: the model's
+/// so the dense gradient of a table is never built. The loss and backward run as the
+/// explicit kernels of `TwHINFusedStep` (`useFusedKernels`, the default; several times
+/// faster than the tape) or through `TwHINLoss` and autograd. Checkpointable state: the model's
 /// state dict, `optimizerStateDict()` (table accumulators `<table param>.<state>`, the
 /// translation optimizer's `all_trans_embs.<state>`), `step` and `negativeRNG.state`.
 ///
@@ -38,6 +40,11 @@ public final class TwHINTrainer {
   public var negativeRNG: RandomGenerator
   /// Steps taken so far (the next step's index).
   public private(set) var stepCount = 0
+  /// Run steps through the explicit kernels of `TwHINFusedStep` (default) rather than
+  /// `TwHINLoss` and the autograd tape; both compute the same update.
+  public var useFusedKernels = true
+  private let fused: TwHINFusedStep
+  private var translationGrad: [Float] = []
 
   /// `tableOptimizers` has one spec per table of `model.schema`, in order.
   public init(
@@ -53,6 +60,7 @@ public final class TwHINTrainer {
     self.tableOptimizers = try zip(names, tableOptimizers).map { try $1.make(table: $0) }
     self.translationOptimizer = try translationOptimizer.make(translations: model.translations)
     negativeRNG = RandomGenerator(seed: seed, stream: 0x7477_6869_6E)  // "twhin"
+    fused = TwHINFusedStep(tables: names.count, dim: model.dim)
     for (k, opt) in self.tableOptimizers.enumerated() { model.fuse(table: k, opt) }
   }
 
@@ -71,14 +79,30 @@ public final class TwHINTrainer {
     let rates = learningRates
     for opt in tableOptimizers { opt.iteration = stepCount }
     model.translations.zeroGrad()
-    let out = try loss(model, batch, negatives: negatives)
-    guard let value = out.loss.item, value.isFinite else {
-      throw TwHINError("TwHIN step \(stepCount): the loss is \(out.loss.item.map { "\($0)" } ?? "missing"); lower the learning rates or check the inputs")
+    let value: Float, negativeCount: Int
+    if useFusedKernels {
+      try loss.checkBatch(model, batch)
+      let byRelation = try loss.arrange(negatives, batch, model.schema)
+      let r: TwHINFusedStep.Result
+      do {
+        r = try fused.run(model, batch, byRelation, optimizers: tableOptimizers, translationGrad: &translationGrad)
+      } catch let e as TwHINError {
+        throw TwHINError(e.message.replacingOccurrences(of: "TwHIN step:", with: "TwHIN step \(stepCount):"))
+      }
+      (value, negativeCount) = (r.loss, r.negatives)
+      // Hand ∂ℓ/∂t to the translations' leaf: ∂/∂t Σ t ⊙ G = G.
+      try (model.translations.value * Tensor(shape: model.translations.shape, scalars: translationGrad)).sum().backward()
+    } else {
+      let out = try loss(model, batch, negatives: negatives)
+      guard let v = out.loss.item, v.isFinite else {
+        throw TwHINError("TwHIN step \(stepCount): the loss is \(out.loss.item.map { "\($0)" } ?? "missing"); lower the learning rates or check the inputs")
+      }
+      try out.loss.backward()
+      (value, negativeCount) = (v, out.negativeCount)
     }
-    try out.loss.backward()
     try translationOptimizer.step()
     model.translations.zeroGrad()
-    let result = TwHINStepResult(step: stepCount, loss: value, positives: out.batchSize, negatives: out.negativeCount, learningRates: rates)
+    let result = TwHINStepResult(step: stepCount, loss: value, positives: batch.count, negatives: negativeCount, learningRates: rates)
     stepCount += 1
     return result
   }

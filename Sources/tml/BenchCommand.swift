@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self, DataRead.self, RecapModel.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, DataRead.self, RecapModel.self, TwHINModel.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {
@@ -98,6 +98,59 @@ extension Bench {
       for (n, ms) in r.latencyMilliseconds {
         print(String(format: "  inference latency, batch %4d: %8.2f ms", n, ms))
       }
+    }
+  }
+}
+
+extension Bench {
+  struct TwHINModel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "twhin",
+      abstract: "TwHIN training edges/s: the original's local shape (dim 4) and dim 200 with large tables; peak RSS.",
+      discussion: "Run one shape per process (--shape) so each peak RSS is its own. Compare with bench/torch_twhin.py.")
+
+    @Option(help: "local, large or all (all runs each shape in a child process).") var shape: String = "all"
+    @Option(help: "Timed steps.") var steps: Int?
+    @Option(help: "Rows of the user table in the large shape.") var userRows: Int = 10_000_000
+    @Option(help: "Rows of the tweet table in the large shape.") var tweetRows: Int = 10_000_000
+    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+
+    func run() throws {
+      if let threads {
+        Parallelism.threadCount = threads
+        BLAS.threads = threads
+      }
+      guard shape != "all" else {
+        for s in ["local", "large"] {
+          var args = ["bench", "twhin", "--shape", s, "--user-rows", "\(userRows)", "--tweet-rows", "\(tweetRows)"]
+          if let steps { args += ["--steps", "\(steps)"] }
+          if let threads { args += ["--threads", "\(threads)"] }
+          let p = Process()
+          p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+          p.arguments = args
+          try p.run()
+          p.waitUntilExit()
+          guard p.terminationStatus == 0 else { throw ExitCode(p.terminationStatus) }
+        }
+        return
+      }
+      let s: TwHINBenchmark.Shape
+      switch shape {
+      case "local": s = .local
+      case "large": s = .large(userRows: userRows, tweetRows: tweetRows)
+      default: throw ValidationError("--shape must be local, large or all")
+      }
+      let bench = TwHINBenchmark(shape: s, steps: steps ?? (s.dim > 100 ? 200 : 2000))
+      let bar = ProgressBar(total: bench.steps, label: "\(s.name) steps")
+      let r = try bench.run { done, _ in bar.update(done) }
+      bar.finish()
+      let budget = Double(s.tableBytes + s.stateBytes)
+      print(String(format: "twhin %@: tables %d + %d rows, dim %d, batch %d, %d in-batch + %d global negatives, %@: %.0f edges/s (%.3f ms/step)",
+                   s.name, s.userRows, s.tweetRows, s.dim, s.batch, s.inBatchNegatives, s.globalNegatives, s.optimizer.rawValue,
+                   r.edgesPerSecond, r.secondsPerStep * 1e3))
+      print(String(format: "  init %.1f s; tables %.1f MB + optimizer state %.1f MB; peak RSS %.1f MB = %.3f × (tables + state)",
+                   r.initSeconds, Double(s.tableBytes) / 1e6, Double(s.stateBytes) / 1e6, Double(r.peakRSSBytes) / 1e6,
+                   Double(r.peakRSSBytes) / budget))
     }
   }
 }

@@ -17,22 +17,23 @@ final class TwHINTrainingTests: XCTestCase {
     var losses: [Float]
   }
 
-  /// 300 users, 120 authors, 600 tweets, 8 communities, dim 16, 8 epochs (≈ 1.5 s in a debug build).
+  /// The small planted graph (600 users, 30 communities; `PlantedGraph.Config.small`), dim 32,
+  /// the settings of configs/twhin/planted.yaml (≈ 1–2 s in a debug build).
   nonisolated(unsafe) static var cached: Run?
   static func run() throws -> Run {
     if let r = cached { return r }
-    let graph = try PlantedGraph(.init(users: 300, authors: 120, tweets: 600, communities: 8, seed: 11))
-    let model = try TwHINModel(schema: graph.schema, dim: 16, embeddingInit: .normal(std: 0.1), seed: 3)
-    let loss = try TwHINLoss(inBatchNegatives: 20, globalNegatives: 5)
+    let graph = try PlantedGraph(.small(seed: 11))
+    let model = try TwHINModel(schema: graph.schema, dim: 32, seed: 3)
+    let loss = try TwHINLoss(inBatchNegatives: 10, globalNegatives: 20)
     let known = KnownEdges([graph.train, graph.heldOut])
-    let evaluator = try TwHINEvaluator(loss: loss, batchSize: 256, seed: 5)
+    let evaluator = try TwHINEvaluator(loss: loss, batchSize: 500, seed: 5)
     let before = try evaluator.evaluate(model, edges: graph.heldOut, known: known)
     let trainer = try TwHINTrainer(
-      model: model, loss: loss, tableOptimizers: Array(repeating: .rowWiseAdagrad(.constant(0.1)), count: 3),
+      model: model, loss: loss, tableOptimizers: Array(repeating: .rowWiseAdagrad(.constant(0.05)), count: 3),
       translationOptimizer: .adagrad(.constant(0.05)), seed: 9)
     var shuffle = RandomGenerator(seed: 1, stream: 1)
     var losses: [Float] = []
-    for _ in 0..<8 { losses.append(try trainer.trainEpoch(graph.train, batchSize: 256, shuffleWith: &shuffle)) }
+    for _ in 0..<8 { losses.append(try trainer.trainEpoch(graph.train, batchSize: 500, shuffleWith: &shuffle)) }
     let after = try evaluator.evaluate(model, edges: graph.heldOut, known: known)
     let r = Run(graph: graph, model: model, known: known, before: before, after: after, losses: losses)
     cached = r
@@ -45,34 +46,44 @@ final class TwHINTrainingTests: XCTestCase {
     print("TwHIN planted graph: \(run.graph.train.count) train / \(run.graph.heldOut.count) held-out edges; epoch losses \(run.losses)")
     print("  before: all-candidates MRR \(b.mrr), hits@10 \(b.hits[10]!), mean rank \(b.meanRank); AUC \(run.before.sampledAUC); in-batch MRR \(run.before.inBatch.mrr)")
     print("  after:  all-candidates MRR \(a.mrr), hits@10 \(a.hits[10]!), mean rank \(a.meanRank); AUC \(run.after.sampledAUC); in-batch MRR \(run.after.inBatch.mrr)")
-    XCTAssertGreaterThan(a.mrr, 4 * b.mrr)
-    XCTAssertGreaterThan(a.hits[10]!, 4 * b.hits[10]!)
-    XCTAssertLessThan(a.meanRank, b.meanRank / 2)
-    XCTAssertGreaterThan(run.after.sampledAUC, 0.8)
+    XCTAssertLessThan(b.mrr, 0.05)
+    XCTAssertGreaterThan(a.mrr, 0.5, "issue acceptance: filtered MRR on held-out edges > 0.5")
+    XCTAssertGreaterThan(a.hits[10]!, 0.8, "issue acceptance: Hits@10 > 0.8")
+    XCTAssertLessThan(a.meanRank, b.meanRank / 4)
+    XCTAssertGreaterThan(run.after.sampledAUC, 0.9)
     XCTAssertEqual(run.before.sampledAUC, 0.5, accuracy: 0.05)
-    XCTAssertGreaterThan(run.after.inBatch.mrr, run.before.inBatch.mrr + 0.2)
+    XCTAssertGreaterThan(run.after.inBatch.mrr, run.before.inBatch.mrr + 0.3)
     XCTAssertLessThan(run.losses.last!, 0.6 * run.losses.first!)
+  }
+
+  /// Share of neighbours inside the user's interest communities: the 10 best tweets (fav)
+  /// and 3 best authors (follow) of every 10th user, all candidates or only new ones.
+  func interestShare(_ run: Run, excludingKnown: Bool) throws -> Double {
+    var inside = 0, total = 0
+    for u in stride(from: 0, to: run.graph.config.users, by: 10) {
+      for (relation, table, k) in [(1, 2, 10), (0, 1, 3)] {
+        for n in try run.model.neighbors(lhs: u, relation: relation, k: k, excluding: excludingKnown ? run.known : nil) {
+          total += 1
+          if run.graph.interests[u].contains(run.graph.community[table][n.id]) { inside += 1 }
+        }
+      }
+    }
+    return Double(inside) / Double(total)
   }
 
   func testNeighborsOfAUserAreDominatedByItsCommunity() throws {
     let run = try Self.run()
-    var inside = 0, total = 0
-    for u in stride(from: 0, to: 300, by: 10) {
-      for (relation, table) in [(1, 2), (0, 1)] {  // fav → tweets, follow → authors
-        for n in try run.model.neighbors(lhs: u, relation: relation, k: 10, excluding: run.known) {
-          total += 1
-          if run.graph.community[table][n.id] == run.graph.community[0][u] { inside += 1 }
-        }
-      }
-    }
-    let share = Double(inside) / Double(total)
-    print("  neighbors in the user's community: \(share) (chance 1/8)")
-    XCTAssertGreaterThan(share, 0.8)
+    let all = try interestShare(run, excludingKnown: false), fresh = try interestShare(run, excludingKnown: true)
+    // A community holds 12 tweets and 4 authors, many already linked to the user, so the new
+    // ones run out inside the community sooner; chance is about 1.3 communities in 30.
+    print("  neighbours inside the user's interests: \(all) of all, \(fresh) of new ones (chance ≈ 0.04)")
+    XCTAssertGreaterThan(all, 0.9)
+    XCTAssertGreaterThan(fresh, 0.45)
   }
 
   func testTranslationsAreTrained() throws {
     let run = try Self.run()
-    let fresh = try TwHINModel(schema: run.graph.schema, dim: 16, embeddingInit: .normal(std: 0.1), seed: 3)
+    let fresh = try TwHINModel(schema: run.graph.schema, dim: 32, seed: 3)
     XCTAssertNotEqual(run.model.translations.value.scalars, fresh.translations.value.scalars)
   }
 

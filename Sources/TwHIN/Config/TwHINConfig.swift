@@ -1,0 +1,63 @@
+import Foundation
+import TMLTrain
+
+/// A whole TwHIN run in one YAML file — the original's `TwhinConfig`
+/// (`projects/twhin/config.py`):
+///
+///     runtime:          RuntimeConfig   (optional; accepted, no effect on CPU)
+///     training:         TrainingConfig  (optional; save_dir, num_train_steps, num_epochs, …)
+///     model:            TwHINModelConfig (tables, relations, translation_optimizer)
+///     train_data:       TwHINDataConfig
+///     validation_data:  TwHINDataConfig
+///
+/// Loading is strict: unknown keys, missing required keys, broken `one_of` groups and the
+/// model's cross-checks (equal table dims, relations naming tables) are `ConfigError`s
+/// with the key path. Data paths are only checked when a run reads them, so the
+/// original's `gs://` configs load (and fail at training start with what to do).
+///
+///     let config = try TwHINConfig.load(from: "configs/twhin/planted.yaml")
+///     config.model.embeddings.tables.map(\.name)   // ["user", "author", "tweet"]
+public struct TwHINConfig: Codable, Equatable, Sendable {
+  public var runtime: RuntimeConfig
+  public var training: TrainingConfig
+  public var model: TwHINModelConfig
+  public var trainData: TwHINDataConfig
+  public var validationData: TwHINDataConfig
+
+  enum CodingKeys: String, CodingKey, CaseIterable {
+    case runtime, training, model, trainData = "train_data", validationData = "validation_data"
+  }
+
+  public init(runtime: RuntimeConfig = RuntimeConfig(), training: TrainingConfig = TrainingConfig(), model: TwHINModelConfig,
+              trainData: TwHINDataConfig, validationData: TwHINDataConfig) {
+    self.runtime = runtime
+    self.training = training
+    self.model = model
+    self.trainData = trainData
+    self.validationData = validationData
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try StrictContainer(decoder, keyedBy: CodingKeys.self)
+    runtime = try c.decode(.runtime, default: RuntimeConfig())
+    training = try c.decode(.training, default: TrainingConfig())
+    model = try c.decode(.model)
+    trainData = try c.decode(.trainData)
+    validationData = try c.decode(.validationData)
+    if trainData.holdoutFraction != nil {
+      throw ConfigError(.invalidValue, path: c.codingPath.map(ConfigPathComponent.init) + [.field("train_data"), .field("holdout_fraction")],
+                        problem: "holdout_fraction belongs to validation_data",
+                        fix: "Move it under validation_data (with the same data_root as train_data) to evaluate on a held-out share of the training edges.")
+    }
+  }
+
+  /// Loads `path` with `${VAR}` substitution and strict decoding (`YAMLLoader`).
+  public static func load(from path: String, environment: [String: String]? = nil) throws -> TwHINConfig {
+    try YAMLLoader.load(TwHINConfig.self, from: path, environment: environment)
+  }
+
+  /// Decodes YAML text (tests, generated configs).
+  public static func decode(yaml: String, file: String = "<string>", environment: [String: String]? = nil) throws -> TwHINConfig {
+    try YAMLLoader.decode(TwHINConfig.self, yaml: yaml, file: file, environment: environment)
+  }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import TMLMetrics
+import TMLTrain
+import TwHIN
+
+/// `tml twhin …`: heterogeneous graph embeddings.
+struct TwHINCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "twhin", abstract: "TwHIN graph embeddings: generate a planted graph, train, evaluate, export, query neighbours.",
+    subcommands: [GenerateGraph.self, Train.self, Eval.self, Export.self, Neighbors.self])
+
+  struct GenerateGraph: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "generate-graph",
+      abstract: "Write a synthetic graph with planted interest communities (Parquet edges + a ready config).")
+    @Option(help: "Output directory.") var out: String = PlantedGraphFiles.defaultDirectory
+    @Option(help: "Number of users (authors = users/10, tweets = 3·users/10, communities = users/40).") var users: Int = 4000
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+
+    func run() throws {
+      guard users >= 40 else { throw ValidationError("--users must be ≥ 40") }
+      let config = PlantedGraph.Config(users: users, authors: users / 10, tweets: 3 * users / 10, communities: users / 40, seed: seed)
+      let graph = try PlantedGraph(config)
+      let files = try PlantedGraphFiles.write(graph, to: URL(fileURLWithPath: out))
+      print("planted graph: \(config.users) users, \(config.authors) authors, \(config.tweets) tweets, \(config.communities) communities;")
+      print("  \(graph.train.count) training and \(graph.heldOut.count) held-out edges (follow, fav, reply, retweet)")
+      for f in files { print("  wrote \(f.relativePath)") }
+      let yaml = files.last!.relativePath
+      print("train with: tml twhin train --config \(out == PlantedGraphFiles.defaultDirectory ? "configs/twhin/planted.yaml" : yaml)")
+    }
+  }
+
+  struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Train (resuming from the newest checkpoint in the save dir), then evaluate validation_data.")
+    @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Option(help: "Override training.save_dir.") var saveDir: String?
+    @Option(help: "Override training.num_epochs.") var epochs: Int?
+    @Option(help: "Override training.num_train_steps.") var steps: Int?
+    @Option(help: "Seed for initialisation, shuffling and negatives.") var seed: UInt64 = 0
+
+    func run() throws {
+      let run = try TwHINRun(configPath: config, saveDir: saveDir, epochs: epochs, steps: steps)
+      run.seed = seed
+      var bar: ProgressBar?
+      var loadBar: ProgressBar?
+      let result = try run.train { event in
+        switch event {
+        case .loading(let section, let done, let files):
+          if files > 1 {
+            if done == 1 { loadBar = ProgressBar(total: files, label: "reading \(section)") }
+            loadBar?.update(done)
+          }
+        case .loaded(let section, let e): printLoaded(section, e)
+        case .heldOut(let v, let removed): print("held out \(v) validation edges (holdout_fraction); \(removed) removed from training")
+        case .plan(let epochs, let perEpoch, let total, let start):
+          print("training \(total) steps (\(epochs) epochs × \(perEpoch) batches, capped by num_train_steps)\(start > 0 ? ", from step \(start)" : "")")
+          bar = ProgressBar(total: total, label: "train")
+        case .training(let t):
+          switch t {
+          case .resumed(let step, let url): print("resumed at step \(step) from \(url.path)")
+          case .warmStarted(let url): print("warm-started from \(url.path)")
+          case .progress(let step, _): bar?.update(step)
+          case .logged(let step, let v): (bar?.log ?? { print($0) })(TwHINReport.trainLine(step: step, v))
+          case .checkpointed(let step, let url): (bar?.log ?? { print($0) })("checkpoint step \(step) → \(url.path)")
+          case .finished(let step, let seconds): bar?.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
+          }
+        case .warning(let w): print("warning: \(w)")
+        case .evaluated(let step, let m): print(TwHINReport.evaluation(m, title: step == 0 ? "validation at step 0 (random init)" : "validation at step \(step)"))
+        }
+      }
+      if let before = result.initialEvaluation?.allCandidates, let after = result.evaluation.allCandidates {
+        print(String(format: "filtered MRR %.4f → %.4f, Hits@10 %.4f → %.4f", before.mrr, after.mrr, before.hits[10] ?? 0, after.hits[10] ?? 0))
+      }
+      print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").relativePath), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").relativePath)")
+    }
+  }
+
+  struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Evaluate a checkpoint on validation_data: filtered MRR, Hits@1/10/50, mean rank, AUC.")
+    @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
+    @Option(help: "Seed of the evaluation's sampled negatives.") var seed: UInt64 = 0
+
+    func run() throws {
+      let run = try TwHINRun(configPath: config)
+      run.seed = seed
+      let m = try run.evaluate(checkpoint: URL(fileURLWithPath: checkpoint)) { event in
+        if case .loaded(let section, let e) = event { printLoaded(section, e) }
+      }
+      print(TwHINReport.evaluation(m, title: "validation (\(checkpoint))"))
+    }
+  }
+
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write each table as <table>.safetensors and <table>.tsv (and the translations, given --config).")
+    @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
+    @Option(help: "Output directory.") var out: String
+    @Option(name: .shortAndLong, help: "Optional config: names the translations' relations and maps rows to vocab ids.") var config: String?
+
+    func run() throws {
+      var relations: [String]? = nil
+      var ids: [String: [Int64]] = [:]
+      if let config {
+        let run = try TwHINRun(configPath: config)
+        relations = run.schema.relations.map(\.name)
+        for (t, v) in zip(run.schema.tables, try run.vocabularies()) { if let v { ids[t.name] = v.idByRow } }
+      }
+      var bar: ProgressBar?
+      let r = try TwHINCheckpointExport.export(checkpoint: URL(fileURLWithPath: checkpoint), to: URL(fileURLWithPath: out),
+                                               relations: relations, ids: ids) { done, total in
+        if bar == nil { bar = ProgressBar(total: total, label: "TSV rows") }
+        bar?.update(done)
+      }
+      bar?.finish()
+      print("exported step \(r.step): " + r.tables.map { "\($0.0) \($0.1.map(String.init).joined(separator: "×"))" }.joined(separator: ", "))
+      for f in r.files { print("  \(f.relativePath)") }
+    }
+  }
+
+  struct Neighbors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The k best rhs for (lhs, relation) by exact score ⟨e_lhs, e_rhs + t_r⟩.")
+    @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
+    @Option(help: "Relation name (e.g. fav).") var relation: String
+    @Option(help: "The lhs node: its raw id when the table has a vocab, else its row.") var lhs: Int64
+    @Option(help: "How many neighbours.") var k: Int = 10
+    @Flag(help: "Skip rhs already linked to lhs by this relation in train_data.") var excludeKnown = false
+    @Option(help: "TSV with columns table, row, community (e.g. generate-graph's communities.tsv) to annotate the output.") var labels: String?
+
+    func run() throws {
+      let run = try TwHINRun(configPath: config)
+      let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
+      var known: KnownEdges? = nil
+      if excludeKnown {
+        let data = try run.loadData()
+        known = KnownEdges([data.train.edges])
+      }
+      let r = try run.schema.relationIndex(named: relation)
+      let lhsTable = run.schema.tables[run.schema.lhsTable[r]].name, rhsTable = run.schema.tables[run.schema.rhsTable[r]].name
+      let list = try run.neighbors(model, relation: relation, lhs: lhs, k: k, excluding: known)
+      let tags = try labels.map(TwHINReport.readLabels) ?? [:]
+      let own = tags[lhsTable]?[Int(lhs)]
+      print("\(relation) neighbours of \(lhsTable) \(lhs)\(own.map { " (community \($0))" } ?? "") at step \(step)\(excludeKnown ? ", excluding known edges" : ""):")
+      for (i, n) in list.enumerated() {
+        let tag = tags[rhsTable]?[n.row].map { "  community \($0)\($0 == own ? " ✓" : "")" } ?? ""
+        print(String(format: "%3d. %@ %-10lld score %8.4f%@", i + 1, rhsTable, n.id, n.score, tag))
+      }
+    }
+  }
+}
+
+private func printLoaded(_ section: String, _ e: LoadedEdges) {
+  print("\(section): \(e.edges.count) edges from \(e.files.count) file\(e.files.count == 1 ? "" : "s")\(e.skippedUnknownIDs > 0 ? " (\(e.skippedUnknownIDs) skipped: unknown ids)" : "")")
+}
+
+/// Console formatting for `tml twhin`.
+enum TwHINReport {
+  static func trainLine(step: Int, _ v: [String: Double]) -> String {
+    let lr = v.filter { $0.key.hasPrefix("learning_rate/") && $0.key != "learning_rate/translations" }.map(\.value).max() ?? 0
+    var line = String(format: "step %6d  epoch %5.2f  loss %.5f  %8.0f edges/s  lr %.2e", step, v["epoch"] ?? 0, v["loss"] ?? .nan,
+                      v["examples_per_second"] ?? 0, lr)
+    for (k, x) in v.sorted(by: { $0.key < $1.key }) where k.hasPrefix("embedding_norm/") {
+      line += String(format: "  |%@| %.3f", String(k.dropFirst("embedding_norm/".count)), x)
+    }
+    return line
+  }
+
+  static func evaluation(_ m: TwHINEvaluation, title: String) -> String {
+    var lines = [String(format: "%@: loss %.5f, sampled AUC %.4f", title, m.loss, m.sampledAUC)]
+    func row(_ name: String, _ r: RankingSummary) -> String {
+      "  " + name.padding(toLength: 15, withPad: " ", startingAt: 0)
+        + String(format: "%6d edges  MRR %.4f  Hits@1 %.4f  Hits@10 %.4f  Hits@50 %.4f  mean rank %8.2f",
+                 r.count, r.mrr, r.hits[1] ?? 0, r.hits[10] ?? 0, r.hits[50] ?? 0, r.meanRank)
+    }
+    lines.append(row("in-batch", m.inBatch))
+    if let a = m.allCandidates { lines.append(row("all candidates", a)) }
+    return lines.joined(separator: "\n")
+  }
+
+  /// table → row → community, from a TSV with a header `table  row  community …`.
+  static func readLabels(_ path: String) throws -> [String: [Int: Int]] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    var out: [String: [Int: Int]] = [:]
+    for line in text.split(separator: "\n").dropFirst() {
+      let f = line.split(separator: "\t")
+      if f.count >= 3, let row = Int(f[1]), let c = Int(f[2]) { out[String(f[0]), default: [:]][row] = c }
+    }
+    return out
+  }
+}
