@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TMLNN
 import TMLTensor
 
@@ -30,6 +33,7 @@ public final class EmbeddingTable: Module {
     let count = rows * dim, chunk = 1 << 20
     let seed = rng.next()
     let base = w.withUnsafeBufferPointer { UnsafeMutablePointer(mutating: $0.baseAddress) }
+    if let base { EmbeddingTable.adviseHugePages(base, bytes: count * 4) }
     parallelFor((count + chunk - 1) / chunk, minimumPerThread: 1) { chunks in
       guard let base else { return }
       for c in chunks {
@@ -51,6 +55,20 @@ public final class EmbeddingTable: Module {
   }
 
   public var parameters: [(String, Parameter)] { [("weight", weight)] }
+
+  /// Asks Linux to back a large table with 2 MB pages (before its first touch): lookups
+  /// and row updates hit random rows, and with 4 KB pages nearly every one of them misses
+  /// the TLB. A no-op elsewhere, for small tables, or where transparent huge pages are off.
+  static func adviseHugePages(_ p: UnsafeMutablePointer<Float>, bytes: Int) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard bytes >= 4 * huge else { return }
+    let start = (Int(bitPattern: p) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: p) + bytes) & ~(huge - 1)
+    guard end > start, let aligned = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    _ = madvise(aligned, end - start, 14)  // MADV_HUGEPAGE
+    #endif
+  }
 
   /// Applies `optimizer` to the looked-up rows during backward.
   public func fuse(_ optimizer: any SparseRowOptimizer) { fusedOptimizer = optimizer }
@@ -92,5 +110,20 @@ public final class EmbeddingTable: Module {
     } else {
       sparseGradient = g
     }
+  }
+}
+
+extension Parameter {
+  /// Runs `body` on the parameter's elements, written in place, then marks the value as
+  /// changed (`version`). Outside TMLNN, mutating the observed `Parameter.value` through
+  /// `withUnsafeMutableBufferPointer` copies the whole tensor first (its `modify` goes
+  /// through a temporary), which for a 10M-row table is gigabytes per step; TwHIN's
+  /// kernels write the rows directly instead, as torchrec does. A `Tensor` read from
+  /// `value` earlier shares the storage and sees the new rows: take `.scalars` for a snapshot.
+  func updateInPlace<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    let result = try value.withUnsafeBufferPointer { try body(UnsafeMutableBufferPointer(mutating: $0)) }
+    let same = value
+    value = same  // bumps `version` (no copy: the storage is shared)
+    return result
   }
 }

@@ -43,7 +43,7 @@ public final class SparseAdam: SparseRowOptimizer {
     g.values.withUnsafeBufferPointer { gv in
       m.withUnsafeMutableBufferPointer { mp in
         v.withUnsafeMutableBufferPointer { vp in
-          table.value.withUnsafeMutableBufferPointer { w in
+          table.updateInPlace { w in
             for (k, r) in g.rows.enumerated() {
               for j in 0..<d {
                 let gi = gv[k * d + j], at = r * d + j

@@ -112,3 +112,20 @@ extension TwHINFusedStepTests {
     XCTAssertFalse(try TwHINFusedStep.applyInParallel(SparseAdam(learningRate: .constant(0.1)), to: Parameter(Tensor.zeros([5000, 96])), g))
   }
 }
+
+extension TwHINFusedStepTests {
+  func testManyGlobalNegativesFitTheRowMapAndMatchAutograd() throws {
+    let schema = try TwHINFixtures.goldenSchema()
+    var states: [[Float]] = []
+    for fused in [true, false] {
+      let model = try TwHINModel(schema: schema, dim: 3, embeddingInit: .normal(std: 0.3), seed: 5)
+      let trainer = try TwHINTrainer(model: model, loss: try TwHINLoss(inBatchNegatives: 1, globalNegatives: 300),
+                                     tableOptimizers: Array(repeating: .rowWiseAdagrad(.constant(0.1)), count: 3),
+                                     translationOptimizer: .sgd(.constant(0.1)), seed: 1)
+      trainer.useFusedKernels = fused
+      try trainer.step(try EdgeBatch(lhs: [0, 1, 2], relations: [0, 1, 2], rhs: [3, 4, 1], schema: schema))
+      states.append(model.stateDict().entries.flatMap { $0.1.tensor.scalars })
+    }
+    assertClose(states[0], states[1], abs: 2e-6, rel: 2e-5, "300 global negatives per side")
+  }
+}
