@@ -47,8 +47,8 @@ final class TwHINFusedStep {
     var positions: [Int]
     var lhs: [Int32], rhs: [Int32]
     var lhsCandidates: [Int32], rhsCandidates: [Int32]
-    var scratch = 0   // offset of [gL R·D | gV R·D | gCl K_l·D | gCr K_r·D | C_r + t K_r·D | gt D | v + t D | side D]
-    var scratchSize: Int { (2 * lhs.count + lhsCandidates.count + 2 * rhsCandidates.count + 3) }
+    var scratch = 0   // offset of [gL R·D | gV R·D | gCl K_l·D | gCr K_r·D | C_r + t K_r·D | gt D | 2 × (v + t) D | 2 × side D]
+    var scratchSize: Int { (2 * lhs.count + lhsCandidates.count + 2 * rhsCandidates.count + 5) }
   }
 
   struct Result {
@@ -193,20 +193,21 @@ final class TwHINFusedStep {
     }
     if let rw = optimizer as? RowWiseAdagrad {
       let lr = rw.schedule.rate(at: rw.iteration), eps = rw.eps
-      var acc = rw.state.removeValue(forKey: "momentum1") ?? Tensor.zeros([n])
+      var acc = rw.state.removeValue(forKey: "momentum1") ?? TwHINFusedStep.accumulator(rows: n)
+      let count = g.rows.count
       g.values.withUnsafeBufferPointer { v in
         acc.withUnsafeMutableBufferPointer { a in
           table.updateInPlace { w in
             let (vp, ap, wp) = (v.baseAddress!, a.baseAddress!, w.baseAddress!)
             g.rows.withUnsafeBufferPointer { rows in
-              parallelFor(rows.count, minimumPerThread: 64) { range in
+              parallelFor(count, minimumPerThread: 64) { range in
                 for k in range {
-                  let r = rows[k]
+                  let r = rows[k], src = vp + k * d, dst = wp + r * d
                   var sq: Float = 0
-                  for j in 0..<d { let x = vp[k * d + j]; sq += x * x }
+                  for j in 0..<d { sq += src[j] * src[j] }
                   ap[r] += sq / Float(d)
                   let scale = lr / (ap[r].squareRoot() + eps)
-                  for j in 0..<d { wp[r * d + j] -= scale * vp[k * d + j] }
+                  for j in 0..<d { dst[j] -= scale * src[j] }
                 }
               }
             }
@@ -218,6 +219,18 @@ final class TwHINFusedStep {
       return true
     }
     return false
+  }
+
+  /// A zeroed row-wise Adagrad accumulator, on huge pages when large (one float per row,
+  /// hit at random).
+  static func accumulator(rows n: Int) -> Tensor {
+    let t = Tensor(uninitializedShape: [n])
+    t.withUnsafeBufferPointer { p in
+      guard let base = UnsafeMutablePointer(mutating: p.baseAddress) else { return }
+      EmbeddingTable.adviseHugePages(base, bytes: n * 4)
+      base.update(repeating: 0, count: n)
+    }
+    return t
   }
 
   private func withRowPointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
@@ -250,14 +263,15 @@ struct BlockKernel {
   let a: UnsafePointer<Float>, b: UnsafePointer<Float>, t: UnsafePointer<Float>
   let out: UnsafeMutablePointer<Float>
 
-  /// Returns the block's Σ w·ℓ (unscaled) and whether every logit was finite. Per edge i:
-  /// all K_l + K_r candidate logits (four dot products per pass over the row), then their
-  /// losses and gradients in one vectorised loop, then the gradient updates (four
-  /// candidates per pass).
+  /// Returns the block's Σ w·ℓ (unscaled) and whether every logit was finite. Edges go
+  /// two at a time (each candidate row loaded once serves both): all K_l + K_r candidate
+  /// logits (four dot products per pass), their losses and gradients in one vectorised
+  /// loop, then the gradient updates (four candidates per pass).
   func run(_ blk: TwHINFusedStep.Block, _ w: Weights) -> (Double, Bool) {
     let d = self.d
     let (r, kl, kr) = (blk.lhs.count, blk.lhsCandidates.count, blk.rhsCandidates.count)
-    let gL = out, gV = gL + r * d, gCl = gV + r * d, gCr = gCl + kl * d, crt = gCr + kr * d, gt = crt + kr * d, vt = gt + d, side = vt + d
+    let gL = out, gV = gL + r * d, gCl = gV + r * d, gCr = gCl + kl * d, crt = gCr + kr * d, gt = crt + kr * d
+    let vt = (gt + d, gt + 2 * d), side = (gt + 3 * d, gt + 4 * d)
     out.update(repeating: 0, count: (2 * r + kl + kr) * d)
     gt.update(repeating: 0, count: d)
     for k in 0..<kr {  // C_r + t
@@ -268,41 +282,70 @@ struct BlockKernel {
     var loss: Double = 0
     var finite = true
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: max(k, 1)) { rowsBuffer in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: max(2 * k, 1)) { zBuffer in
-        let rows = rowsBuffer.baseAddress!, z = zBuffer.baseAddress!, losses = z + k
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: max(4 * k, 1)) { zBuffer in
+        let rows = rowsBuffer.baseAddress!
+        let z = (zBuffer.baseAddress!, zBuffer.baseAddress! + k), losses = zBuffer.baseAddress! + 2 * k
         for c in 0..<kl { rows[c] = a + Int(blk.lhsCandidates[c]) * d }
         for c in 0..<kr { rows[kl + c] = UnsafePointer(crt + c * d) }
-        for i in 0..<r {
-          let l = a + Int(blk.lhs[i]) * d, v = b + Int(blk.rhs[i]) * d
-          for j in 0..<d { vt[j] = v[j] + t[j] }
-          let gl = gL + i * d, gv = gV + i * d
-          // Positive: ℓ = softplus(−z), dz = scale·(σ(z) − 1).
-          let (spPos, sigPos) = softplusNegAndSigmoid(dot(l, vt, d))
-          let dp = w.scale * (sigPos - 1)
-          axpy(dp, vt, gl, d)
-          axpy(dp, l, gv, d)
-          axpy(dp, l, gt, d)
+        var i = 0
+        while i < r {
+          let pair = i + 1 < r
+          let l0 = a + Int(blk.lhs[i]) * d, l1 = pair ? a + Int(blk.lhs[i + 1]) * d : l0
+          let v0 = b + Int(blk.rhs[i]) * d
+          for j in 0..<d { vt.0[j] = v0[j] + t[j] }
+          if pair {
+            let v1 = b + Int(blk.rhs[i + 1]) * d
+            for j in 0..<d { vt.1[j] = v1[j] + t[j] }
+          }
+          // Positives: ℓ = softplus(−z), dz = scale·(σ(z) − 1).
+          var acc: Float = 0
+          for e in 0..<(pair ? 2 : 1) {
+            let (l, v) = e == 0 ? (l0, vt.0) : (l1, vt.1)
+            let (sp, sig) = softplusNegAndSigmoid(dot(l, v, d))
+            acc += sp
+            let dp = w.scale * (sig - 1)
+            axpy(dp, v, gL + (i + e) * d, d)
+            axpy(dp, l, gV + (i + e) * d, d)
+            axpy(dp, l, gt, d)
+          }
           // Negatives: z = ⟨V_i + t, C_l[k]⟩ and ⟨L_i, C_r[k] + t⟩; ℓ = w·softplus(z), dz = scale·w·σ(z).
-          multiDot(vt, rows, kl, d, z)
-          multiDot(l, rows + kl, kr, d, z + kl)
-          for c in 0..<k {  // no reduction here, so the loop vectorises
-            let (sp, sig) = softplusNegAndSigmoid(z[c])
-            losses[c] = z[c] + sp
-            z[c] = sw * sig
+          if pair {
+            multiDot2(vt.0, vt.1, rows, kl, d, z.0, z.1)
+            multiDot2(l0, l1, rows + kl, kr, d, z.0 + kl, z.1 + kl)
+          } else {
+            multiDot(vt.0, rows, kl, d, z.0)
+            multiDot(l0, rows + kl, kr, d, z.0 + kl)
+          }
+          let n = (pair ? 2 : 1) * k  // z.1 follows z.0
+          for c in 0..<n {  // no reduction here, so the loop vectorises
+            let (sp, sig) = softplusNegAndSigmoid(z.0[c])
+            losses[c] = z.0[c] + sp
+            z.0[c] = sw * sig
           }
           var negAcc: Float = 0
-          for c in 0..<k { negAcc += losses[c] }
-          // ∂V_i and ∂t get Σ dz·C_l (once, via `side`); ∂C_l += dz·(V_i + t); ∂L_i += Σ dz·(C_r + t); ∂C_r += dz·L_i.
-          side.update(repeating: 0, count: d)
-          combine(rows, z, kl, d, side)
-          outer(vt, z, kl, d, gCl)
-          combine(rows + kl, z + kl, kr, d, gl)
-          outer(l, z + kl, kr, d, gCr)
-          axpy(1, side, gv, d)
-          axpy(1, side, gt, d)
-          let acc = spPos + w.negative * negAcc
+          for c in 0..<n { negAcc += losses[c] }
+          // ∂V and ∂t get Σ dz·C_l (once, via `side`); ∂C_l += dz·(V + t); ∂L += Σ dz·(C_r + t); ∂C_r += dz·L.
+          side.0.update(repeating: 0, count: d)
+          if pair {
+            side.1.update(repeating: 0, count: d)
+            combine2(rows, z.0, z.1, kl, d, side.0, side.1)
+            outer2(vt.0, vt.1, z.0, z.1, kl, d, gCl)
+            combine2(rows + kl, z.0 + kl, z.1 + kl, kr, d, gL + i * d, gL + (i + 1) * d)
+            outer2(l0, l1, z.0 + kl, z.1 + kl, kr, d, gCr)
+            axpy(1, side.1, gV + (i + 1) * d, d)
+            axpy(1, side.1, gt, d)
+          } else {
+            combine(rows, z.0, kl, d, side.0)
+            outer(vt.0, z.0, kl, d, gCl)
+            combine(rows + kl, z.0 + kl, kr, d, gL + i * d)
+            outer(l0, z.0 + kl, kr, d, gCr)
+          }
+          axpy(1, side.0, gV + i * d, d)
+          axpy(1, side.0, gt, d)
+          acc += w.negative * negAcc
           if !acc.isFinite { finite = false }
           loss += Double(acc)
+          i += pair ? 2 : 1
         }
       }
     }
@@ -490,6 +533,80 @@ typealias Lanes = SIMD4<Float>
   // 2ⁿ from m's bits: no Float → Int conversion, so a NaN input gives NaN, never a trap.
   let k = m.bitPattern &- 0x4B40_0000
   return p * Float(bitPattern: (k &+ 127) << 23)
+}
+
+/// out0[k] = ⟨x0, rows[k]⟩ and out1[k] = ⟨x1, rows[k]⟩: two edges per pass over four rows.
+@inline(__always) func multiDot2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ rows: UnsafePointer<UnsafePointer<Float>>,
+                                 _ count: Int, _ n: Int, _ out0: UnsafeMutablePointer<Float>, _ out1: UnsafeMutablePointer<Float>) {
+  var k = 0
+  while k + 4 <= count && n % 4 == 0 {
+    let (r0, r1, r2, r3) = (rows[k], rows[k + 1], rows[k + 2], rows[k + 3])
+    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+    var b0 = Lanes(), b1 = Lanes(), b2 = Lanes(), b3 = Lanes()
+    var j = 0
+    while j < n {
+      let u = load4(x0 + j), v = load4(x1 + j)
+      let c0 = load4(r0 + j), c1 = load4(r1 + j), c2 = load4(r2 + j), c3 = load4(r3 + j)
+      a0 += u * c0; a1 += u * c1; a2 += u * c2; a3 += u * c3
+      b0 += v * c0; b1 += v * c1; b2 += v * c2; b3 += v * c3
+      j += 4
+    }
+    out0[k] = a0.sum(); out0[k + 1] = a1.sum(); out0[k + 2] = a2.sum(); out0[k + 3] = a3.sum()
+    out1[k] = b0.sum(); out1[k + 1] = b1.sum(); out1[k + 2] = b2.sum(); out1[k + 3] = b3.sum()
+    k += 4
+  }
+  if k < count {
+    multiDot(x0, rows + k, count - k, n, out0 + k)
+    multiDot(x1, rows + k, count - k, n, out1 + k)
+  }
+}
+
+/// y0 += Σ_k g0[k]·rows[k] and y1 += Σ_k g1[k]·rows[k], four rows per pass.
+@inline(__always) func combine2(_ rows: UnsafePointer<UnsafePointer<Float>>, _ g0: UnsafePointer<Float>, _ g1: UnsafePointer<Float>,
+                                _ count: Int, _ n: Int, _ y0: UnsafeMutablePointer<Float>, _ y1: UnsafeMutablePointer<Float>) {
+  var k = 0
+  while k + 4 <= count && n % 4 == 0 {
+    let (r0, r1, r2, r3) = (rows[k], rows[k + 1], rows[k + 2], rows[k + 3])
+    let (p0, p1, p2, p3) = (g0[k], g0[k + 1], g0[k + 2], g0[k + 3])
+    let (q0, q1, q2, q3) = (g1[k], g1[k + 1], g1[k + 2], g1[k + 3])
+    var j = 0
+    while j < n {
+      let c0 = load4(r0 + j), c1 = load4(r1 + j), c2 = load4(r2 + j), c3 = load4(r3 + j)
+      store4(load4(y0 + j) + p0 * c0 + p1 * c1 + p2 * c2 + p3 * c3, y0 + j)
+      store4(load4(y1 + j) + q0 * c0 + q1 * c1 + q2 * c2 + q3 * c3, y1 + j)
+      j += 4
+    }
+    k += 4
+  }
+  if k < count {
+    combine(rows + k, g0 + k, count - k, n, y0)
+    combine(rows + k, g1 + k, count - k, n, y1)
+  }
+}
+
+/// out[k] += g0[k]·x0 + g1[k]·x1 (rows of `out` n apart), four rows per pass.
+@inline(__always) func outer2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ g0: UnsafePointer<Float>, _ g1: UnsafePointer<Float>,
+                              _ count: Int, _ n: Int, _ out: UnsafeMutablePointer<Float>) {
+  var k = 0
+  while k + 4 <= count && n % 4 == 0 {
+    let (o0, o1, o2, o3) = (out + k * n, out + (k + 1) * n, out + (k + 2) * n, out + (k + 3) * n)
+    let (p0, p1, p2, p3) = (g0[k], g0[k + 1], g0[k + 2], g0[k + 3])
+    let (q0, q1, q2, q3) = (g1[k], g1[k + 1], g1[k + 2], g1[k + 3])
+    var j = 0
+    while j < n {
+      let u = load4(x0 + j), v = load4(x1 + j)
+      store4(load4(o0 + j) + p0 * u + q0 * v, o0 + j)
+      store4(load4(o1 + j) + p1 * u + q1 * v, o1 + j)
+      store4(load4(o2 + j) + p2 * u + q2 * v, o2 + j)
+      store4(load4(o3 + j) + p3 * u + q3 * v, o3 + j)
+      j += 4
+    }
+    k += 4
+  }
+  if k < count {
+    outer(x0, g0 + k, count - k, n, out + k * n)
+    outer(x1, g1 + k, count - k, n, out + k * n)
+  }
 }
 
 /// An open-addressing map from row ids to consecutive slots, cleared in O(entries).

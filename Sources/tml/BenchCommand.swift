@@ -126,7 +126,7 @@ extension Bench {
           if let steps { args += ["--steps", "\(steps)"] }
           if let threads { args += ["--threads", "\(threads)"] }
           let p = Process()
-          p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+          p.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
           p.arguments = args
           try p.run()
           p.waitUntilExit()
