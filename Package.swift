@@ -24,8 +24,10 @@ let package = Package(
     .systemLibrary(
       name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+    // Our AVX-512 SGEMM; always built optimised (tests run debug builds of everything else).
+    .target(name: "CGemm", path: "Sources/CGemm", cSettings: [.unsafeFlags(["-O3"])]),
     .target(
-      name: "TMLTensor", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+      name: "TMLTensor", dependencies: ["CGemm", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
       swiftSettings: optimized),
     .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
     .systemLibrary(

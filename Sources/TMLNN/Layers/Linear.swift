@@ -14,7 +14,10 @@ public final class Linear: UnaryLayer {
 
   public let weight: Parameter
   public let bias: Parameter?
-  public var isTraining = true
+  /// In eval mode without autograd the weight is used pre-packed (`GEMMKernel`); leaving
+  /// eval mode drops the packed copy.
+  public var isTraining = true { didSet { if isTraining { packedCache.clear() } } }
+  private let packedCache = PackedWeightCache()
   public var inFeatures: Int { weight.shape[1] }
   public var outFeatures: Int { weight.shape[0] }
 
@@ -44,6 +47,9 @@ public final class Linear: UnaryLayer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    try Tensor.linear(x, weight: weight.value, bias: bias?.value)
+    if !isTraining, !GradMode.isEnabled, GEMMKernel.isEnabled {
+      return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value)
+    }
+    return try Tensor.linear(x, weight: weight.value, bias: bias?.value)
   }
 }

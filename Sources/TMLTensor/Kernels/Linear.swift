@@ -48,6 +48,33 @@ extension Tensor {
     return out
   }
 
+  /// y = x·Wᵀ + b with W pre-packed by `PackedMatrix(transposing: W)`: inference only
+  /// (no autograd history; an error if x records gradients), same result as `linear`
+  /// up to float rounding of the k-sum order.
+  public static func linear(_ x: Tensor, packedWeight w: PackedMatrix, bias: Tensor?) throws -> Tensor {
+    let (outF, inF) = (w.columns, w.rows)
+    guard x.rank >= 1, x.shape.last == inF else {
+      throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match packed weight [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
+    }
+    if let b = bias, b.shape != [outF] {
+      throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
+    }
+    guard !(GradMode.isEnabled && x.requiresGrad) else {
+      throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
+    }
+    let m = x.count / inF
+    let out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+    let o = out.base
+    if let b = bias {
+      let bp = b.base
+      for r in 0..<m { (o + r &* outF).update(from: bp, count: outF) }
+    }
+    if m > 0 {
+      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: inF, packed: w, accumulate: bias != nil, c: o, ldc: outF)
+    }
+    return out
+  }
+
   /// Σ over rows of a [rows, columns] buffer, as a [columns] tensor.
   func columnSums(rows: Int, columns: Int) -> Tensor {
     let out = Tensor.zeros([columns])

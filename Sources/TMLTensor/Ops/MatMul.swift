@@ -4,17 +4,24 @@ import Accelerate
 import CBLAS
 #endif
 
-/// C = op(A)·op(B) for 2-d tensors through `cblas_sgemm`, where op is the identity or
-/// the transpose (never materialised: the flag goes to BLAS).
+/// C = op(A)·op(B) for 2-d tensors through `BLAS.gemm` (our AVX-512 kernel where the CPU
+/// has it, see `GEMMKernel`, else `cblas_sgemm`), where op is the identity or the
+/// transpose (never materialised: the flag goes to the kernel).
 /// Gradients (for C = A·B): dA = G·Bᵀ, dB = Aᵀ·G, with the flags composed accordingly.
 public enum BLAS {
-  /// `c = alpha·op(a)·op(b) + beta·c` on raw row-major buffers.
+  /// `c = alpha·op(a)·op(b) + beta·c` on raw row-major buffers: `GEMMKernel` for
+  /// alpha = 1, beta ∈ {0, 1} and at least 16 rows when it is enabled, else BLAS.
   @inline(__always)
   public static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    if alpha == 1, beta == 0 || beta == 1, GEMMKernel.handles(m: m, n: n, k: k) {
+      GEMMKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                      accumulate: beta == 1, c: c, ldc: ldc)
+      return
+    }
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

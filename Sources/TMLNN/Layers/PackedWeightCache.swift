@@ -1,0 +1,25 @@
+import Foundation
+import TMLTensor
+
+/// A layer weight W [out, in] packed for `GEMMKernel` (B = Wᵀ), rebuilt whenever the
+/// parameter has been written since (`Parameter.version`). Inference pays the packing
+/// once instead of per batch; the cost is one extra copy of the weight while it lives.
+final class PackedWeightCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var packed: (version: Int, matrix: PackedMatrix)?
+
+  func matrix(for weight: Parameter) throws -> PackedMatrix {
+    lock.lock()
+    defer { lock.unlock() }
+    if let p = packed, p.version == weight.version { return p.matrix }
+    let m = try PackedMatrix(transposing: weight.value)
+    packed = (weight.version, m)
+    return m
+  }
+
+  func clear() {
+    lock.lock()
+    packed = nil
+    lock.unlock()
+  }
+}
