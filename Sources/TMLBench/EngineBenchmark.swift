@@ -1,7 +1,7 @@
 import TMLNN
 import TMLTensor
 
-/// The engine benchmark of `tml bench`: raw `cblas_sgemm` throughput at the ranker's
+/// The engine benchmark of `tml bench`: raw `BLAS.gemm` throughput at the ranker's
 /// shapes, our `Linear` forward+backward against the three GEMMs it is made of, a
 /// MaskBlock training step, and whether memory stays flat over many steps.
 public struct EngineBenchmark {

@@ -16,18 +16,16 @@ extension Bench {
       abstract: "GEMM GFLOP/s, Linear fwd+bwd vs raw GEMMs, MaskBlock training throughput, RSS over steps.")
 
     @Flag(help: "Fewer repeats and steps (about half a minute).") var quick = false
-    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+    @OptionGroup var threading: BenchThreads
 
     func run() throws {
-      if let threads {
-        Parallelism.threadCount = threads
-        BLAS.threads = threads
-      }
+      threading.apply()
       let bench = EngineBenchmark(quick: quick)
       print("SwiftTML engine benchmark — \(Parallelism.threadCount) threads, OpenBLAS threads \(BLAS.threads)\(quick ? ", quick" : "")")
+      print(BenchThreads.gemmBackend)
       print("")
       print("GEMM and Linear (batch M=128):")
-      print("  shape (M×K×N)      sgemm GFLOP/s   3 raw GEMMs   Linear fwd+bwd   ratio (target ≤ 1.15)")
+      print("  shape (M×K×N)      GEMM GFLOP/s    3 raw GEMMs   Linear fwd+bwd   ratio (target ≤ 1.15)")
       for s in bench.shapes {
         let r = try bench.runLinear(s)
         print(String(format: "  %3d×%4d×%4d      %8.1f        %7.2f ms     %7.2f ms        %.3f",
@@ -81,18 +79,15 @@ extension Bench {
       abstract: "Production Heavy Ranker: training and inference examples/s at batch 128, latency at batch 1/8/512.")
 
     @Flag(help: "Fewer repeats.") var quick = false
-    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+    @OptionGroup var threading: BenchThreads
 
     func run() throws {
-      if let threads {
-        Parallelism.threadCount = threads
-        BLAS.threads = threads
-      }
+      threading.apply()
       let bench = RecapBenchmark(quick: quick)
       let r = try bench.run()
       print("SwiftTML Heavy Ranker benchmark — production architecture (2117 continuous, 59 binary, 3×200 embeddings,")
       print("4 parallel MaskBlocks of 1024, MLP 2048, 10 towers 256-128-1 with batch norm), \(r.parameterCount) parameters,")
-      print("\(Parallelism.threadCount) threads")
+      print("\(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
       print(String(format: "  training  (fwd + loss + bwd + Adam), batch %d: %8.1f examples/s", bench.batchSize, r.trainExamplesPerSecond))
       print(String(format: "  inference (eval forward),           batch %d: %8.1f examples/s", bench.batchSize, r.inferenceExamplesPerSecond))
       for (n, ms) in r.latencyMilliseconds {
@@ -113,18 +108,15 @@ extension Bench {
     @Option(help: "Timed steps.") var steps: Int?
     @Option(help: "Rows of the user table in the large shape.") var userRows: Int = 10_000_000
     @Option(help: "Rows of the tweet table in the large shape.") var tweetRows: Int = 10_000_000
-    @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+    @OptionGroup var threading: BenchThreads
 
     func run() throws {
-      if let threads {
-        Parallelism.threadCount = threads
-        BLAS.threads = threads
-      }
+      threading.apply()
       guard shape != "all" else {
         for s in ["local", "large"] {
           var args = ["bench", "twhin", "--shape", s, "--user-rows", "\(userRows)", "--tweet-rows", "\(tweetRows)"]
           if let steps { args += ["--steps", "\(steps)"] }
-          if let threads { args += ["--threads", "\(threads)"] }
+          if let threads = threading.threads { args += ["--threads", "\(threads)"] }
           let p = Process()
           p.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
           p.arguments = args
@@ -152,5 +144,23 @@ extension Bench {
                    r.initSeconds, Double(s.tableBytes) / 1e6, Double(s.stateBytes) / 1e6, Double(r.peakRSSBytes) / 1e6,
                    Double(r.peakRSSBytes) / budget))
     }
+  }
+}
+
+/// `--threads` for every `tml bench` subcommand, and the GEMM backend line they print.
+struct BenchThreads: ParsableArguments {
+  @Option(help: "Worker threads for our kernels and OpenBLAS (default: all cores).") var threads: Int?
+
+  func apply() {
+    if let threads {
+      Parallelism.threadCount = threads
+      BLAS.threads = threads
+    }
+  }
+
+  static var gemmBackend: String {
+    GEMMKernel.isEnabled
+      ? "GEMM: SwiftTML AVX-512 kernel (SWIFTTML_GEMM=blas selects OpenBLAS)"
+      : "GEMM: OpenBLAS / Accelerate\(GEMMKernel.isSupported ? " (SWIFTTML_GEMM=blas)" : "")"
   }
 }
