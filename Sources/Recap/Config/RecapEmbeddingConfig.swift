@@ -38,24 +38,8 @@ public struct RecapLargeEmbeddingsConfig: Codable, Equatable, Sendable {
     }
   }
 
-  /// `pretrained:` — the table `emb_name` of a snapshot at `embedding_snapshot_uri`.
-  public struct Snapshot: Codable, Equatable, Sendable {
-    public var embName: String
-    public var embeddingSnapshotURI: String
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case embName = "emb_name", embeddingSnapshotURI = "embedding_snapshot_uri" }
-
-    public init(embName: String, embeddingSnapshotURI: String) {
-      self.embName = embName
-      self.embeddingSnapshotURI = embeddingSnapshotURI
-    }
-
-    public init(from decoder: any Decoder) throws {
-      let c = try StrictContainer(decoder, keyedBy: CodingKeys.self)
-      embName = try c.decode(.embName)
-      embeddingSnapshotURI = try c.decode(.embeddingSnapshotURI)
-    }
-  }
+  /// `pretrained:` — see `EmbeddingSnapshotConfig`.
+  public typealias Snapshot = EmbeddingSnapshotConfig
 
   /// `optimizer:` — SGD on the tables at `init_learning_rate`, optionally scheduled.
   public struct Optimizer: Codable, Equatable, Sendable {

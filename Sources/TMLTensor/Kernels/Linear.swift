@@ -6,19 +6,8 @@ extension Tensor {
   public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
     guard weight.rank == 2 else { throw TensorError("linear: weight must be [out, in], got \(describe(shape: weight.shape))") }
     let (outF, inF) = (weight.shape[0], weight.shape[1])
-    guard x.rank >= 1, x.shape.last == inF else {
-      throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match weight [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
-    }
-    if let b = bias, b.shape != [outF] {
-      throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
-    }
-    let m = x.count / inF
-    var out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
-    let o = out.base
-    if let b = bias {
-      let bp = b.base
-      for r in 0..<m { (o + r &* outF).update(from: bp, count: outF) }
-    }
+    var out = try linearOutputStartingAtBias(x, outFeatures: outF, inFeatures: inF, bias: bias, weightName: "weight")
+    let (m, o) = (x.shape.dropLast().reduce(1, *), out.base)
     if inF > 0 {
       BLAS.gemm(transA: false, transB: true, m: m, n: outF, k: inF, a: x.base, lda: inF,
                 b: weight.base, ldb: inF, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
@@ -52,25 +41,33 @@ extension Tensor {
   /// (no autograd history; an error if x records gradients), same result as `linear`
   /// up to float rounding of the k-sum order.
   public static func linear(_ x: Tensor, packedWeight w: PackedMatrix, bias: Tensor?) throws -> Tensor {
-    let (outF, inF) = (w.columns, w.rows)
+    guard !(GradMode.isEnabled && x.requiresGrad) else {
+      throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
+    }
+    let out = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "packed weight")
+    let (m, o, inF, outF) = (x.shape.dropLast().reduce(1, *), out.base, w.rows, w.columns)
+    if inF > 0, m > 0, outF > 0 {
+      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: inF, packed: w, accumulate: bias != nil, c: o, ldc: outF)
+    } else if bias == nil {
+      o.initialize(repeating: 0, count: m * outF)
+    }
+    return out
+  }
+
+  /// Checks x [..., in] and b [out] against a weight [out, in]; returns y [..., out] with
+  /// every row set to b (uninitialised when there is no bias).
+  static func linearOutputStartingAtBias(_ x: Tensor, outFeatures outF: Int, inFeatures inF: Int, bias: Tensor?,
+                                         weightName: String) throws -> Tensor {
     guard x.rank >= 1, x.shape.last == inF else {
-      throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match packed weight [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
+      throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match \(weightName) [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
     }
     if let b = bias, b.shape != [outF] {
       throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
     }
-    guard !(GradMode.isEnabled && x.requiresGrad) else {
-      throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
-    }
-    let m = x.count / inF
     let out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
-    let o = out.base
     if let b = bias {
-      let bp = b.base
-      for r in 0..<m { (o + r &* outF).update(from: bp, count: outF) }
-    }
-    if m > 0 {
-      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: inF, packed: w, accumulate: bias != nil, c: o, ldc: outF)
+      let (o, bp) = (out.base, b.base)
+      for r in 0..<x.shape.dropLast().reduce(1, *) { (o + r &* outF).update(from: bp, count: outF) }
     }
     return out
   }

@@ -155,26 +155,8 @@ public struct TwHINTableConfig: Codable, Equatable, Sendable {
   }
 }
 
-/// `pretrained:` — initial rows for a table (the original's `EmbeddingSnapshot`, a
-/// torchsnapshot). SwiftTML reads a safetensors file: tensor `emb_name` (or `weight`)
-/// of shape [num_embeddings, embedding_dim], e.g. one written by `tml twhin export`.
-public struct TwHINEmbeddingSnapshot: Codable, Equatable, Sendable {
-  public var embName: String
-  public var embeddingSnapshotUri: String
-
-  enum CodingKeys: String, CodingKey, CaseIterable { case embName = "emb_name", embeddingSnapshotUri = "embedding_snapshot_uri" }
-
-  public init(embName: String, embeddingSnapshotUri: String) {
-    self.embName = embName
-    self.embeddingSnapshotUri = embeddingSnapshotUri
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let c = try StrictContainer(decoder, keyedBy: CodingKeys.self)
-    embName = try c.decode(.embName)
-    embeddingSnapshotUri = try c.decode(.embeddingSnapshotUri)
-  }
-}
+/// `pretrained:` — initial rows for a table; see `EmbeddingSnapshotConfig`.
+public typealias TwHINEmbeddingSnapshot = EmbeddingSnapshotConfig
 
 /// How a relation combines its embeddings; the original defines only `translation`.
 public enum TwHINOperator: String, ConfigEnum {

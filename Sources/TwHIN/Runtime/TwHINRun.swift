@@ -126,7 +126,7 @@ public final class TwHINRun {
   }
 
   private func loadPretrained(_ p: TwHINEmbeddingSnapshot, into weight: Parameter, table t: TwHINTableConfig) throws {
-    let path = p.embeddingSnapshotUri
+    let path = p.embeddingSnapshotURI
     let what = "model.embeddings.tables[\(t.name)].pretrained"
     guard path.hasSuffix(".safetensors") else {
       throw TwHINError("\(what): \(path) is not a .safetensors file; torchsnapshot directories cannot be read — save the rows with safetensors (tml twhin export writes <table>.safetensors)")
