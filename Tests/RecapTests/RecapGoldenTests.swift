@@ -80,6 +80,21 @@ final class RecapGoldenTests: XCTestCase {
   }
 
   func testTrainStepLossAndGradientsMatchPyTorch() throws {
+    try checkTrainStep()
+  }
+
+  /// The fixture's batch (12 rows) is below `GEMMKernel.minimumRowsForPacking`, so the
+  /// default run multiplies with BLAS; this one sends every GEMM through our kernel.
+  func testTrainStepMatchesPyTorchWithEveryGEMMInTheAVX512Kernel() throws {
+    try XCTSkipUnless(GEMMKernel.isSupported, "this CPU has no AVX-512: BLAS does every GEMM")
+    let saved = (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking)
+    GEMMKernel.isEnabled = true
+    GEMMKernel.minimumRowsForPacking = 1
+    defer { (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking) = saved }
+    try checkTrainStep()
+  }
+
+  func checkTrainStep() throws {
     let f = try fixture()
     let model = try loadedModel(dropout: 0, f)
     model.train()

@@ -31,8 +31,9 @@ public enum GEMMKernel {
   public static let panelWidth = Int(TML_GEMM_NR)
 
   /// Below this many rows of C, per-call packing of B costs more than it saves and
-  /// `BLAS.gemm` stays with BLAS (a pre-packed B is used at any row count).
-  static let minimumRowsForPacking = 16
+  /// `BLAS.gemm` stays with BLAS (a pre-packed B is used at any row count). Tests lower
+  /// it to 1 to run every product through the kernel.
+  nonisolated(unsafe) public static var minimumRowsForPacking = 16
 
   /// Work (m·n·k) under which one thread does the whole product.
   static let minimumParallelWork = 1 << 20
