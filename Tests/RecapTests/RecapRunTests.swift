@@ -31,6 +31,31 @@ final class RecapRunTests: XCTestCase {
     return path
   }
 
+  func testExplicitDatetimeInputsGenerateTrainAndEvaluateFromHourlyFolders() throws {
+    var text = try String(contentsOfFile: try tinyConfig(steps: 20), encoding: .utf8)
+    let root = dir.appendingPathComponent("hourly").path
+    text = text.replacingOccurrences(of: "  inputs: \(dir.appendingPathComponent("data").path)/train/part-*.tfrecord.gz", with: """
+      explicit_datetime_inputs:
+        data_root: \(root)
+        end_datetime: 2023/03/31/23
+        hours: 3
+    """)
+    XCTAssertTrue(text.contains("explicit_datetime_inputs"), "the train inputs line was replaced")
+    let path = dir.appendingPathComponent("hourly.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let run = try RecapRun(configPath: path)
+    let files = try run.generateData(examples: 900, files: 2)
+    let hourly = files.filter { $0.hasPrefix(root) }.sorted()
+    XCTAssertEqual(hourly.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path },
+                   ["2023/03/31/21", "2023/03/31/22", "2023/03/31/23"].map { "\(root)/\($0)" })
+    XCTAssertEqual(try run.trainData.inputFiles(), hourly)
+    let results = try run.train(onEvent: { _ in })
+    XCTAssertFalse(results.isEmpty, "validation ran after training")
+    // A missing hour beyond the tolerance stops the run with the folder named.
+    try FileManager.default.removeItem(atPath: "\(root)/2023/03/31/22")
+    XCTAssertThrowsError(try run.trainData.inputFiles()) { XCTAssertTrue("\($0)".contains("\(root)/2023/03/31/22"), "\($0)") }
+  }
+
   func testProjectConfigsLoadAndBuildTheirModels() throws {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     for name in ["small", "production"] {

@@ -41,8 +41,18 @@ public enum RecapConfigConversion {
   /// The runtime data config of one dataset; relative schema and mask paths resolve
   /// against `configDirectory`.
   public static func data(_ d: RecapDatasetConfig, name: String, configDirectory: URL) throws -> RecapDataConfig {
-    guard let inputs = d.inputs else {
-      throw TrainError("\(name): only `inputs` (a glob) is supported for local runs; explicit_date(time)_inputs need the original's GCS layout")
+    let dated: DatedInputs?
+    if let e = d.explicitDatetimeInputs {
+      dated = try DatedInputs(dataRoot: e.dataRoot, end: e.endDatetime, count: e.hours, missingTolerance: e.numMissingHoursTol,
+                              granularity: .hourly, key: "\(name).explicit_datetime_inputs")
+    } else if let e = d.explicitDateInputs {
+      dated = try DatedInputs(dataRoot: e.dataRoot, end: e.endDate, count: e.days, missingTolerance: e.numMissingDaysTol,
+                              granularity: .daily, key: "\(name).explicit_date_inputs")
+    } else {
+      dated = nil
+    }
+    guard let inputs = d.inputs ?? dated?.summary else {
+      throw TrainError("\(name): set one of inputs, explicit_datetime_inputs or explicit_date_inputs")
     }
     func resolve(_ p: String?) -> String? {
       guard let p else { return nil }
@@ -74,7 +84,7 @@ public enum RecapConfigConversion {
                             features: d.segDenseSchema.features, renamedFeatures: d.segDenseSchema.renamedFeatures.dictionary),
       tasks: d.tasks.map { ($0.key, .init(posDownsamplingRate: $0.value.posDownsamplingRate, negDownsamplingRate: $0.value.negDownsamplingRate)) },
       evaluationTasks: d.evaluationTasks, preprocess: preprocess, ignoreDataErrors: d.ignoreDataErrors,
-      examplesShuffleBufferSize: d.examplesShuffleBufferSize)
+      examplesShuffleBufferSize: d.examplesShuffleBufferSize, datedInputs: dated)
   }
 
   /// Width of a dense input after truncation and masks.

@@ -14,23 +14,37 @@ extension RecapRun {
 
   /// Random data with a planted signal for the train inputs (`examples`) and each
   /// validation dataset (`examples / 5`), written where the config's `inputs` globs
-  /// point, or under `outDirectory/{train,<dataset>}` when given. Returns the files.
+  /// point — or, for `explicit_date(time)_inputs`, one file in each dated folder — or
+  /// under `outDirectory/{train,<dataset>}` when given. Returns the files.
   @discardableResult
   public func generateData(examples: Int, outDirectory: URL? = nil, files: Int = 4, progress: ((Int) -> Void)? = nil) throws -> [String] {
-    var written: [String] = []
-    var targets: [(RecapDataConfig, URL, String, Int, UInt64)] = []
-    let trainTarget = RecapRun.target(ofGlob: trainData.inputs)
-    targets.append((trainData, outDirectory?.appendingPathComponent("train") ?? trainTarget.directory, trainTarget.prefix, examples, 0))
+    // (config, directory, file prefix, files, examples, split seed)
+    var targets: [(RecapDataConfig, URL, String, Int, Int, UInt64)] = []
+    func add(_ data: RecapDataConfig, name: String, examples n: Int, split: UInt64) {
+      if let out = outDirectory {
+        targets.append((data, out.appendingPathComponent(name), RecapRun.target(ofGlob: data.inputs).prefix, files, n, split))
+      } else if let dated = data.datedInputs {
+        let folders = dated.folders
+        for (i, folder) in folders.enumerated() {
+          let share = n / folders.count + (i < n % folders.count ? 1 : 0)
+          targets.append((data, URL(fileURLWithPath: folder), "part", 1, max(share, 1), split &* 1_000_003 &+ UInt64(i)))
+        }
+      } else {
+        let t = RecapRun.target(ofGlob: data.inputs)
+        targets.append((data, t.directory, t.prefix, files, n, split))
+      }
+    }
+    add(trainData, name: "train", examples: examples, split: 0)
     var seen = Set([trainData.inputs])
     for (i, (name, data)) in try validationData().enumerated() where seen.insert(data.inputs).inserted {
-      let t = RecapRun.target(ofGlob: data.inputs)
-      targets.append((data, outDirectory?.appendingPathComponent(name) ?? t.directory, t.prefix, max(examples / 5, 1), UInt64(i + 1)))
+      add(data, name: name, examples: max(examples / 5, 1), split: UInt64(i + 1))
     }
+    var written: [String] = []
     var done = 0
-    for (data, dir, prefix, n, split) in targets {
+    for (data, dir, prefix, fileCount, n, split) in targets {
       let generator = RandomRecapData(schema: schema, config: data, seed: seed)
       let base = done
-      written += try generator.write(examples: n, files: files, to: dir, prefix: prefix, split: split) { progress?(base + $0) }
+      written += try generator.write(examples: n, files: fileCount, to: dir, prefix: prefix, split: split) { progress?(base + $0) }
       done += n
     }
     return written

@@ -10,6 +10,7 @@ extension RecapRun {
   public func predict(model: MultiTaskRankingModel, inputGlob: String, output: String) throws -> Int {
     var data = trainData
     data.inputs = inputGlob
+    data.datedInputs = nil
     let pipe = try pipeline(data, epochs: 1, shuffle: false)
     let jsonl = output.hasSuffix(".jsonl")
     guard FileManager.default.createFile(atPath: output, contents: nil), let out = FileHandle(forWritingAtPath: output) else {

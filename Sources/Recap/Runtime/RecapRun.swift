@@ -41,11 +41,11 @@ public final class RecapRun {
 
   public func makeModel() throws -> MultiTaskRankingModel { try MultiTaskRankingModel(spec, seed: seed) }
 
-  /// A pipeline of `RecapBatch`es over `data.inputs` (epochs: nil repeats forever).
+  /// A pipeline of `RecapBatch`es over `data`'s input files (epochs: nil repeats forever).
   public func pipeline(_ data: RecapDataConfig, epochs: Int?, shuffle: Bool) throws -> BatchPipeline<RecapBatch> {
     let schema = try SegdenseSchema(contentsOf: URL(fileURLWithPath: data.segDenseSchema.schemaPath))
     let builder = try RecapBatchBuilder(schema: schema, config: data, baseDirectory: configURL.deletingLastPathComponent())
-    let files = try FileGlob.expand(data.inputs)
+    let files = try data.inputFiles()
     return try BatchPipeline(
       files: files,
       options: .init(batchSize: data.globalBatchSize, shuffleBufferSize: shuffle ? data.examplesShuffleBufferSize : 1, seed: seed,

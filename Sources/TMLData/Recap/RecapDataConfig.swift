@@ -28,7 +28,11 @@ public struct RecapDataConfig: Equatable, Sendable {
     }
   }
 
+  /// A glob of input files, or (with `datedInputs`) a description of them for logs.
   public var inputs: String
+  /// Files chosen by time (`explicit_datetime_inputs` / `explicit_date_inputs`); when
+  /// set it replaces the glob `inputs`.
+  public var datedInputs: DatedInputs?
   public var globalBatchSize: Int
   public var segDenseSchema: SegDenseSchemaConfig
   /// Label tasks in config order.
@@ -40,8 +44,10 @@ public struct RecapDataConfig: Equatable, Sendable {
 
   public init(inputs: String, globalBatchSize: Int, segDenseSchema: SegDenseSchemaConfig,
               tasks: [(name: String, data: TaskData)], evaluationTasks: [String] = [],
-              preprocess: PreprocessConfig? = nil, ignoreDataErrors: Bool = false, examplesShuffleBufferSize: Int = 1024) {
+              preprocess: PreprocessConfig? = nil, ignoreDataErrors: Bool = false, examplesShuffleBufferSize: Int = 1024,
+              datedInputs: DatedInputs? = nil) {
     self.inputs = inputs
+    self.datedInputs = datedInputs
     self.globalBatchSize = globalBatchSize
     self.segDenseSchema = segDenseSchema
     self.tasks = tasks
@@ -51,8 +57,14 @@ public struct RecapDataConfig: Equatable, Sendable {
     self.examplesShuffleBufferSize = examplesShuffleBufferSize
   }
 
+  /// The input files: the dated folders' `.gz` files, or the glob's matches.
+  public func inputFiles() throws -> [String] {
+    if let datedInputs { return try datedInputs.files() }
+    return try FileGlob.expand(inputs)
+  }
+
   public static func == (a: RecapDataConfig, b: RecapDataConfig) -> Bool {
-    a.inputs == b.inputs && a.globalBatchSize == b.globalBatchSize && a.segDenseSchema == b.segDenseSchema
+    a.inputs == b.inputs && a.datedInputs == b.datedInputs && a.globalBatchSize == b.globalBatchSize && a.segDenseSchema == b.segDenseSchema
       && a.tasks.map(\.name) == b.tasks.map(\.name) && a.tasks.map(\.data) == b.tasks.map(\.data)
       && a.evaluationTasks == b.evaluationTasks && a.preprocess == b.preprocess
       && a.ignoreDataErrors == b.ignoreDataErrors && a.examplesShuffleBufferSize == b.examplesShuffleBufferSize
