@@ -1,8 +1,9 @@
 # SwiftTML — see README.md.
 SWIFT ?= swift
 CONFIG ?= release
+ROUNDS ?= 3
 
-.PHONY: deps build test demo bench clean proto
+.PHONY: deps build test demo bench bench-compare clean proto
 
 deps:
 	bash scripts/install-deps.sh
@@ -23,6 +24,10 @@ test: deps
 
 bench: build
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/tml bench
+
+# The README's Heavy Ranker table: SwiftTML, SwiftTML on OpenBLAS, PyTorch (if installed), alternating rounds.
+bench-compare: build
+	bash bench/compare_recap.sh $(ROUNDS)
 
 clean:
 	rm -rf .build

@@ -39,7 +39,7 @@ public enum GEMMKernel {
   static let minimumParallelWork = 1 << 20
 
   static func handles(m: Int, n: Int, k: Int) -> Bool {
-    isEnabled && m >= minimumRowsForPacking && n > 0 && k > 0
+    isEnabled && m >= minimumRowsForPacking && n > 0 && k > 0 && max(m, n, k) <= Int(Int32.max)
   }
 
   /// `c = op(a)·op(b) (+ c if accumulate)` on row-major buffers, B packed block by block.
