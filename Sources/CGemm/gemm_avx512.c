@@ -130,7 +130,7 @@ TML_TARGET static void run_slice(int m, int n, int k, const float *a, long a_rs,
                                  long b_rs, long b_cs, const float *packed, int accumulate, float *c, long ldc,
                                  int row0, int row1, int panel0, int panel1) {
   (void)m;
-  static _Thread_local float buffer[KC * NR] __attribute__((aligned(64)));
+  float buffer[KC * NR] __attribute__((aligned(64)));  // 64 KB on the caller's stack: one packed block
   if (k == 0) {
     if (!accumulate)
       for (int i = row0; i < row1; i++)
