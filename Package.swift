@@ -24,10 +24,11 @@ let package = Package(
     .systemLibrary(
       name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
-    // Our AVX-512 SGEMM; always built optimised (tests run debug builds of everything else).
-    .target(name: "CGemm", path: "Sources/CGemm", cSettings: [.unsafeFlags(["-O3"])]),
+    // Our AVX-512 kernels (SGEMM, Adam); always built optimised (tests run debug builds of
+    // everything else), without fusing a·b + c into FMAs the Swift fallbacks do not use.
+    .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
     .target(
-      name: "TMLTensor", dependencies: ["CGemm", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+      name: "TMLTensor", dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
       swiftSettings: optimized),
     .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
     .systemLibrary(

@@ -35,6 +35,12 @@ public class Adam: Optimizer {
       let m = s[0], v = s[1]
       // Memory-bound: split across cores; no branch inside the element loop.
       parallelFor(w.count, minimumPerThread: 1 << 16) { range in
+        let lo = range.lowerBound
+        if AdamKernel.update(weights: w.baseAddress! + lo, gradients: g.baseAddress! + lo, firstMoments: m.baseAddress! + lo,
+                             secondMoments: v.baseAddress! + lo, count: range.count, beta1: b1, beta2: b2, stepSize: stepSize,
+                             biasCorrection2Sqrt: bc2Sqrt, eps: eps, decoupledDecay: decoupled ? 1 - lr * wd : nil, l2: wd) {
+          return
+        }
         if decoupled {
           let decay = 1 - lr * wd
           for i in range {

@@ -1,8 +1,8 @@
-import CGemm
+import CKernels
 import Dispatch
 import Foundation
 
-/// SwiftTML's own single-precision GEMM (Sources/CGemm), used by `BLAS.gemm` on x86-64
+/// SwiftTML's own single-precision GEMM (Sources/CKernels/gemm_avx512.c), used by `BLAS.gemm` on x86-64
 /// CPUs with AVX-512:
 ///
 ///     C = op(A)·op(B) (+ C when accumulating),  op = identity or transpose

@@ -12,6 +12,7 @@
 #ifndef SWIFTTML_GEMM_H
 #define SWIFTTML_GEMM_H
 #include <stddef.h>
+#include "tml_cpu.h"
 
 #define TML_GEMM_NR 32
 

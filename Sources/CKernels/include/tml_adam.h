@@ -1,0 +1,18 @@
+// The Adam / AdamW element update in AVX-512 (see adam_avx512.c).
+#ifndef SWIFTTML_ADAM_H
+#define SWIFTTML_ADAM_H
+
+#include "tml_cpu.h"
+
+/// One step of PyTorch's Adam on n elements, in this order for each i:
+///   decoupled (AdamW):  w ← w·decay,  g' = g
+///   otherwise:          g' = g + l2·w
+///   m ← m + (g' − m)·one_minus_beta1
+///   v ← beta2·v + one_minus_beta2·g'·g'
+///   w ← w − step_size·m / (√v / bc2_sqrt + eps)
+/// Each operation is rounded to float as written (no fused multiply-adds), so results
+/// equal the scalar Swift loop bit for bit. Does nothing when tml_avx512_available() is 0.
+void tml_adam_update(float *w, const float *g, float *m, float *v, long n, float one_minus_beta1, float beta2,
+                     float one_minus_beta2, float step_size, float bc2_sqrt, float eps, int decoupled, float l2,
+                     float decay);
+#endif

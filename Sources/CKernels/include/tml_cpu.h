@@ -1,0 +1,7 @@
+// Which of SwiftTML's C kernels this CPU can run.
+#ifndef SWIFTTML_CPU_H
+#define SWIFTTML_CPU_H
+
+/// 1 when this CPU (and OS) runs AVX-512F/DQ code on x86-64, else 0; checked once.
+int tml_avx512_available(void);
+#endif
