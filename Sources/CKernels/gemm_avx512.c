@@ -15,7 +15,7 @@
 
 int tml_gemm_available(void) { return tml_avx512_available(); }
 
-size_t tml_gemm_packed_count(int k, int n) { return (size_t)((n + NR - 1) / NR) * (size_t)k * NR; }
+size_t tml_gemm_packed_count(int k, int n) { return ((size_t)n + NR - 1) / NR * (size_t)k * NR; }
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
@@ -177,7 +177,7 @@ void tml_gemm_slice_packed(int m, int n, int k, const float *a, long a_rs, long 
 #else  // not x86-64: callers use BLAS
 
 int tml_gemm_available(void) { return tml_avx512_available(); }
-size_t tml_gemm_packed_count(int k, int n) { return (size_t)((n + TML_GEMM_NR - 1) / TML_GEMM_NR) * (size_t)k * TML_GEMM_NR; }
+size_t tml_gemm_packed_count(int k, int n) { return ((size_t)n + TML_GEMM_NR - 1) / TML_GEMM_NR * (size_t)k * TML_GEMM_NR; }
 void tml_gemm_pack(int k, int n, const float *b, long b_rs, long b_cs, float *dst, int panel0, int panel1) {
   (void)k; (void)n; (void)b; (void)b_rs; (void)b_cs; (void)dst; (void)panel0; (void)panel1;
 }

@@ -159,7 +159,7 @@ struct BenchThreads: ParsableArguments {
   }
 
   static var gemmBackend: String {
-    GEMMKernel.isEnabled
+    GEMMKernel.isActive
       ? "GEMM: SwiftTML AVX-512 kernel (SWIFTTML_GEMM=blas selects OpenBLAS)"
       : "GEMM: OpenBLAS / Accelerate\(GEMMKernel.isSupported ? " (SWIFTTML_GEMM=blas)" : "")"
   }

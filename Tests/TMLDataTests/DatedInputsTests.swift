@@ -46,6 +46,7 @@ final class DatedInputsTests: XCTestCase {
     try touch("2023/03/31/21/notes.txt")
     try touch("2023/03/31/23/part-0.tfrecord.gz")
     try touch("2023/03/31/22/readme.md")          // a folder without .gz files is missing
+    try touch("2023/03/31/22/nested.gz/x.txt")    // …and a directory named *.gz is not a file
     // 2023/03/31/20 does not exist at all.
     let tolerant = try DatedInputs(dataRoot: root.path, end: "2023/03/31/23", count: 4, missingTolerance: 2, granularity: .hourly, key: "k")
     XCTAssertEqual(try tolerant.files(), [

@@ -11,7 +11,8 @@
 ///   v ← beta2·v + one_minus_beta2·g'·g'
 ///   w ← w − step_size·m / (√v / bc2_sqrt + eps)
 /// Each operation is rounded to float as written (no fused multiply-adds), so results
-/// equal the scalar Swift loop bit for bit. Does nothing when tml_avx512_available() is 0.
+/// equal the scalar Swift loop bit for bit. Call only when tml_avx512_available() is 1
+/// (an illegal instruction on x86-64 without AVX-512; an empty stub elsewhere).
 void tml_adam_update(float *w, const float *g, float *m, float *v, long n, float one_minus_beta1, float beta2,
                      float one_minus_beta2, float step_size, float bc2_sqrt, float eps, int decoupled, float l2,
                      float decay);

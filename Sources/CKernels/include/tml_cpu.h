@@ -2,6 +2,6 @@
 #ifndef SWIFTTML_CPU_H
 #define SWIFTTML_CPU_H
 
-/// 1 when this CPU (and OS) runs AVX-512F/DQ code on x86-64, else 0; checked once.
+/// 1 when this CPU (and OS) runs AVX-512 F/DQ/BW/VL and FMA code on x86-64, else 0.
 int tml_avx512_available(void);
 #endif

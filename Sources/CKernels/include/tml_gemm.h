@@ -8,7 +8,9 @@
 // b[k·b_rs + j·b_cs]) or once ahead of time with tml_gemm_pack (a layer's weights at
 // inference). Every C element is written by exactly one call, accumulating over k in a
 // fixed order, so results do not depend on how the caller splits rows and panels across
-// threads. On other CPUs tml_gemm_available() is 0 and the other functions do nothing.
+// threads. Callers must check tml_gemm_available() first: on x86-64 without AVX-512 the
+// kernels would fault (illegal instruction); on other architectures they are empty stubs.
+// dst / packed must be 64-byte aligned.
 #ifndef SWIFTTML_GEMM_H
 #define SWIFTTML_GEMM_H
 #include <stddef.h>

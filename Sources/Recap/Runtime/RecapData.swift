@@ -27,7 +27,9 @@ extension RecapRun {
         let folders = dated.folders
         for (i, folder) in folders.enumerated() {
           let share = n / folders.count + (i < n % folders.count ? 1 : 0)
-          targets.append((data, URL(fileURLWithPath: folder), "part", 1, max(share, 1), split &* 1_000_003 &+ UInt64(i)))
+          // One file per folder, named after the dataset so overlapping train and
+          // validation periods do not overwrite each other; at least one example each.
+          targets.append((data, URL(fileURLWithPath: folder), "\(name)-part", 1, max(share, 1), split &* 1_000_003 &+ UInt64(i)))
         }
       } else {
         let t = RecapRun.target(ofGlob: data.inputs)

@@ -83,8 +83,19 @@ public struct DatedInputs: Equatable, Sendable {
     var missing: [String] = []
     let fm = FileManager.default
     for folder in folders {
-      let names = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
-      let gz = names.filter { ($0 as NSString).pathExtension.lowercased() == "gz" }
+      var isDirectory: ObjCBool = false
+      var names: [String] = []
+      if fm.fileExists(atPath: folder, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw DataError("\(folder): expected a folder of .gz files (\(summary)), found a file") }
+        do { names = try fm.contentsOfDirectory(atPath: folder) } catch {
+          throw DataError("\(folder): cannot list this folder (\(summary)): \(error.localizedDescription); check its permissions")
+        }
+      }
+      let gz = names.filter { name in
+        var dir: ObjCBool = false
+        return (name as NSString).pathExtension.lowercased() == "gz"
+          && fm.fileExists(atPath: (folder as NSString).appendingPathComponent(name), isDirectory: &dir) && !dir.boolValue
+      }
       if gz.isEmpty { missing.append(folder) }
       files += gz.map { (folder as NSString).appendingPathComponent($0) }
     }

@@ -47,7 +47,7 @@ public final class Linear: UnaryLayer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    if !isTraining, !GradMode.isEnabled, GEMMKernel.isEnabled {
+    if !isTraining, !GradMode.isEnabled, GEMMKernel.isActive {
       return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value)
     }
     return try Tensor.linear(x, weight: weight.value, bias: bias?.value)

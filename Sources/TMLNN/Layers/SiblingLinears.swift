@@ -20,7 +20,7 @@ public final class SiblingLinears {
 
   /// `layers.map { $0(x) }`, fused when autograd is off.
   public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
-    guard !GradMode.isEnabled, !GEMMKernel.isEnabled, layers.count > 1, let inF = layers.first?.inFeatures,
+    guard !GradMode.isEnabled, !GEMMKernel.isActive, layers.count > 1, let inF = layers.first?.inFeatures,
           layers.allSatisfy({ $0.inFeatures == inF && ($0.bias != nil) == (layers[0].bias != nil) }) else {
       return try layers.map { try $0(x) }
     }

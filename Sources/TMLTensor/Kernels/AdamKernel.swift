@@ -13,7 +13,7 @@ import CKernels
 /// Swift emits for generic x86-64 has 4-wide square roots and divisions.
 public enum AdamKernel {
   public static let isSupported = tml_avx512_available() != 0
-  /// Whether `Adam` uses the kernel (tests switch it off to compare with the loop).
+  /// Whether `Adam` uses the kernel where supported (tests switch it off to compare).
   nonisolated(unsafe) public static var isEnabled = isSupported
 
   /// Runs the update on `count` elements starting at the given pointers. Returns false
@@ -23,7 +23,7 @@ public enum AdamKernel {
     secondMoments v: UnsafeMutablePointer<Float>, count: Int, beta1: Float, beta2: Float, stepSize: Float,
     biasCorrection2Sqrt: Float, eps: Float, decoupledDecay: Float?, l2: Float
   ) -> Bool {
-    guard isEnabled else { return false }
+    guard isSupported, isEnabled else { return false }
     tml_adam_update(w, g, m, v, count, 1 - beta1, beta2, 1 - beta2, stepSize, biasCorrection2Sqrt, eps,
                     decoupledDecay == nil ? 0 : 1, l2, decoupledDecay ?? 1)
     return true

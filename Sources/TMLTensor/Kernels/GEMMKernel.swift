@@ -22,10 +22,13 @@ public enum GEMMKernel {
   /// Whether this CPU can run the kernel (AVX-512F/DQ on x86-64).
   public static let isSupported: Bool = tml_gemm_available() != 0
 
-  /// Whether `BLAS.gemm` and packed `linear` use the kernel. Defaults to `isSupported`
-  /// unless the environment sets `SWIFTTML_GEMM=blas`.
+  /// Whether `BLAS.gemm` uses the kernel (never where `isSupported` is false). Defaults
+  /// to `isSupported` unless the environment sets `SWIFTTML_GEMM=blas`.
   nonisolated(unsafe) public static var isEnabled: Bool =
     isSupported && ProcessInfo.processInfo.environment["SWIFTTML_GEMM"]?.lowercased() != "blas"
+
+  /// `isSupported && isEnabled`: whether products actually go to the kernel.
+  public static var isActive: Bool { isSupported && isEnabled }
 
   /// Columns per packed panel of B.
   public static let panelWidth = Int(TML_GEMM_NR)
@@ -39,7 +42,7 @@ public enum GEMMKernel {
   static let minimumParallelWork = 1 << 20
 
   static func handles(m: Int, n: Int, k: Int) -> Bool {
-    isEnabled && m >= minimumRowsForPacking && n > 0 && k > 0 && max(m, n, k) <= Int(Int32.max)
+    isActive && m >= minimumRowsForPacking && n > 0 && k > 0 && max(m, n, k) <= Int(Int32.max)
   }
 
   /// `c = op(a)·op(b) (+ c if accumulate)` on row-major buffers, B packed block by block.
@@ -72,7 +75,7 @@ public enum GEMMKernel {
   /// them, else rows in multiples of 8.
   static func forEachSlice(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
     let panels = (n + panelWidth - 1) / panelWidth
-    let threads = m &* n &* k < minimumParallelWork ? 1 : max(1, Parallelism.threadCount)
+    let threads = Double(m) * Double(n) * Double(k) < Double(minimumParallelWork) ? 1 : max(1, Parallelism.threadCount)
     if threads == 1 {
       body(0..<m, 0..<panels)
     } else if panels >= 2 * threads {
