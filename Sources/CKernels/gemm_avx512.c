@@ -6,16 +6,18 @@
 // vector loads of B and MR broadcasts of A, 2·MR fused multiply-adds.
 #include "tml_gemm.h"
 
+int tml_gemm_available(void) { return tml_avx512_available(); }
+
+size_t tml_gemm_packed_count(int k, int n) {
+  return ((size_t)n + TML_GEMM_NR - 1) / TML_GEMM_NR * (size_t)k * TML_GEMM_NR;
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define TML_TARGET __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
 #define KC 512
 #define MR 8
 #define NR TML_GEMM_NR
-
-int tml_gemm_available(void) { return tml_avx512_available(); }
-
-size_t tml_gemm_packed_count(int k, int n) { return ((size_t)n + NR - 1) / NR * (size_t)k * NR; }
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
@@ -176,8 +178,6 @@ void tml_gemm_slice_packed(int m, int n, int k, const float *a, long a_rs, long 
 
 #else  // not x86-64: callers use BLAS
 
-int tml_gemm_available(void) { return tml_avx512_available(); }
-size_t tml_gemm_packed_count(int k, int n) { return ((size_t)n + TML_GEMM_NR - 1) / TML_GEMM_NR * (size_t)k * TML_GEMM_NR; }
 void tml_gemm_pack(int k, int n, const float *b, long b_rs, long b_cs, float *dst, int panel0, int panel1) {
   (void)k; (void)n; (void)b; (void)b_rs; (void)b_cs; (void)dst; (void)panel0; (void)panel1;
 }

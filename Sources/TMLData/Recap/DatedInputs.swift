@@ -20,8 +20,8 @@ public struct DatedInputs: Equatable, Sendable {
 
   public let dataRoot: String
   public let granularity: Granularity
-  /// The last period, as (year, month, day, hour); hour is 0 for daily data.
-  public let end: DateComponents
+  /// The start of the last period (UTC).
+  public let end: Date
   public let count: Int
   public let missingTolerance: Int
 
@@ -43,7 +43,7 @@ public struct DatedInputs: Equatable, Sendable {
     guard missingTolerance >= 0 else { throw DataError("\(key): the missing-\(granularity.unit)s tolerance must be ≥ 0, got \(missingTolerance)") }
     self.dataRoot = dataRoot
     self.granularity = granularity
-    self.end = DateComponents(year: c.year, month: c.month, day: c.day, hour: c.hour)
+    self.end = date
     self.count = count
     self.missingTolerance = missingTolerance
   }
@@ -54,27 +54,24 @@ public struct DatedInputs: Equatable, Sendable {
     return cal
   }()
 
+  /// `date` as `granularity.format` (`2023/03/31/23` or `2023/03/31`), UTC.
+  func stamp(_ date: Date) -> String {
+    let p = DatedInputs.calendar.dateComponents([.year, .month, .day, .hour], from: date)
+    let day = String(format: "%04d/%02d/%02d", p.year!, p.month!, p.day!)
+    return granularity == .hourly ? day + String(format: "/%02d", p.hour!) : day
+  }
+
   /// The folder of every period, oldest first.
   public var folders: [String] {
-    var c = end
-    c.timeZone = TimeZone(identifier: "UTC")
-    let last = DatedInputs.calendar.date(from: c)!
     let component: Calendar.Component = granularity == .hourly ? .hour : .day
     return (0..<count).reversed().map { back in
-      let d = DatedInputs.calendar.date(byAdding: component, value: -back, to: last)!
-      let p = DatedInputs.calendar.dateComponents([.year, .month, .day, .hour], from: d)
-      var path = String(format: "%04d/%02d/%02d", p.year!, p.month!, p.day!)
-      if granularity == .hourly { path += String(format: "/%02d", p.hour!) }
-      return (dataRoot as NSString).appendingPathComponent(path)
+      (dataRoot as NSString).appendingPathComponent(stamp(DatedInputs.calendar.date(byAdding: component, value: -back, to: end)!))
     }
   }
 
   /// A one-line description for logs: `data_root/YYYY/MM/DD/HH, 24 hours to 2023/03/31/23`.
   public var summary: String {
-    let e = granularity == .hourly
-      ? String(format: "%04d/%02d/%02d/%02d", end.year!, end.month!, end.day!, end.hour!)
-      : String(format: "%04d/%02d/%02d", end.year!, end.month!, end.day!)
-    return "\((dataRoot as NSString).appendingPathComponent(granularity.format)), \(count) \(granularity.unit)s to \(e)"
+    "\((dataRoot as NSString).appendingPathComponent(granularity.format)), \(count) \(granularity.unit)s to \(stamp(end))"
   }
 
   /// The sorted `.gz` files of all periods; throws when too many periods are missing.

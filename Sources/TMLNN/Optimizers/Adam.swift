@@ -31,6 +31,7 @@ public class Adam: Optimizer {
     let (b1, b2, eps, wd, decoupled) = (beta1, beta2, self.eps, weightDecay, decoupledWeightDecay)
     let stepSize = lr / (1 - Float(pow(Double(b1), Double(t))))
     let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())
+    let decay = 1 - lr * wd  // AdamW's multiplier of the weights
     Optimizer.withBuffers(p, gradient, &bufs) { w, g, s in
       let m = s[0], v = s[1]
       // Memory-bound: split across cores; no branch inside the element loop.
@@ -38,11 +39,10 @@ public class Adam: Optimizer {
         let lo = range.lowerBound
         if AdamKernel.update(weights: w.baseAddress! + lo, gradients: g.baseAddress! + lo, firstMoments: m.baseAddress! + lo,
                              secondMoments: v.baseAddress! + lo, count: range.count, beta1: b1, beta2: b2, stepSize: stepSize,
-                             biasCorrection2Sqrt: bc2Sqrt, eps: eps, decoupledDecay: decoupled ? 1 - lr * wd : nil, l2: wd) {
+                             biasCorrection2Sqrt: bc2Sqrt, eps: eps, decoupledDecay: decoupled ? decay : nil, l2: wd) {
           return
         }
         if decoupled {
-          let decay = 1 - lr * wd
           for i in range {
             w[i] *= decay
             m[i] += (g[i] - m[i]) * (1 - b1)

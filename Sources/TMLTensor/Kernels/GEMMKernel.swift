@@ -19,7 +19,7 @@ import Foundation
 /// AVX2-only x86) `isSupported` is false and OpenBLAS / Accelerate do all the work.
 /// `SWIFTTML_GEMM=blas` in the environment turns our kernel off.
 public enum GEMMKernel {
-  /// Whether this CPU can run the kernel (AVX-512F/DQ on x86-64).
+  /// Whether this CPU can run the kernel (AVX-512 F/DQ/BW/VL and FMA on x86-64).
   public static let isSupported: Bool = tml_gemm_available() != 0
 
   /// Whether `BLAS.gemm` uses the kernel (never where `isSupported` is false). Defaults
@@ -96,7 +96,7 @@ public enum GEMMKernel {
 
 /// A k×n right-hand operand B packed once for `GEMMKernel` ([panel][k][32], zero-padded):
 /// a layer's weight at inference, where packing per call would re-read and re-write it
-/// for every batch. Built from W [n, k] as B = Wᵀ (the `linear` layout) or from B [k, n].
+/// for every batch. Built from a `linear` weight W [n, k] as B = Wᵀ.
 public final class PackedMatrix: @unchecked Sendable {
   /// k, the shared dimension.
   public let rows: Int

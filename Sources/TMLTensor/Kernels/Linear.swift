@@ -6,13 +6,11 @@ extension Tensor {
   public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
     guard weight.rank == 2 else { throw TensorError("linear: weight must be [out, in], got \(describe(shape: weight.shape))") }
     let (outF, inF) = (weight.shape[0], weight.shape[1])
-    var out = try linearOutputStartingAtBias(x, outFeatures: outF, inFeatures: inF, bias: bias, weightName: "weight")
-    let (m, o) = (x.shape.dropLast().reduce(1, *), out.base)
+    var (out, m) = try linearOutputStartingAtBias(x, outFeatures: outF, inFeatures: inF, bias: bias, weightName: "weight")
+    let o = out.base
     if inF > 0 {
       BLAS.gemm(transA: false, transB: true, m: m, n: outF, k: inF, a: x.base, lda: inF,
                 b: weight.base, ldb: inF, beta: bias == nil ? 0 : 1, c: o, ldc: outF)
-    } else if bias == nil {
-      o.initialize(repeating: 0, count: m * outF)
     }
     let (xd, wd) = (x.detached(), weight.detached())
     var inputs = [x, weight]
@@ -44,32 +42,33 @@ extension Tensor {
     guard !(GradMode.isEnabled && x.requiresGrad) else {
       throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
     }
-    let out = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "packed weight")
-    let (m, o, inF, outF) = (x.shape.dropLast().reduce(1, *), out.base, w.rows, w.columns)
-    if inF > 0, m > 0, outF > 0 {
-      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: inF, packed: w, accumulate: bias != nil, c: o, ldc: outF)
-    } else if bias == nil {
-      o.initialize(repeating: 0, count: m * outF)
+    let (out, m) = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "packed weight")
+    if w.rows > 0, m > 0, w.columns > 0 {
+      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: w.rows, packed: w, accumulate: bias != nil, c: out.base, ldc: w.columns)
     }
     return out
   }
 
   /// Checks x [..., in] and b [out] against a weight [out, in]; returns y [..., out] with
-  /// every row set to b (uninitialised when there is no bias).
+  /// every row set to b, and its row count. Without a bias y is left for the GEMM to
+  /// overwrite, or zeroed when in = 0 (an empty sum, where no GEMM runs).
   static func linearOutputStartingAtBias(_ x: Tensor, outFeatures outF: Int, inFeatures inF: Int, bias: Tensor?,
-                                         weightName: String) throws -> Tensor {
+                                         weightName: String) throws -> (output: Tensor, rows: Int) {
     guard x.rank >= 1, x.shape.last == inF else {
       throw TensorError("linear: input of shape \(describe(shape: x.shape)) does not match \(weightName) [out=\(outF), in=\(inF)]; the last input dimension must be \(inF)")
     }
     if let b = bias, b.shape != [outF] {
       throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
     }
+    let rows = x.shape.dropLast().reduce(1, *)
     let out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
     if let b = bias {
       let (o, bp) = (out.base, b.base)
-      for r in 0..<x.shape.dropLast().reduce(1, *) { (o + r &* outF).update(from: bp, count: outF) }
+      for r in 0..<rows { (o + r &* outF).update(from: bp, count: outF) }
+    } else if inF == 0 {
+      out.base.initialize(repeating: 0, count: rows * outF)
     }
-    return out
+    return (out, rows)
   }
 
   /// Σ over rows of a [rows, columns] buffer, as a [columns] tensor.
