@@ -73,6 +73,6 @@ extension SparseRowGradient {
         for j in 0..<dim { acc[s + j] += v[k * dim + j] }
       }
     }
-    return SparseRowGradient(rows: rowsAll, values: try! Tensor(shape: [rowsAll.count, dim], scalars: acc))
+    return SparseRowGradient(rows: rowsAll, values: try! Tensor(shape: [rowsAll.count, dim], scalars: acc))  // acc has rowsAll.count·dim scalars by construction
   }
 }

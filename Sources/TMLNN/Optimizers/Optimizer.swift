@@ -64,7 +64,7 @@ open class Optimizer {
 
   /// One parameter's update; subclasses implement their rule.
   open func update(_ p: Parameter, name: String, gradient: Tensor, learningRate: Float, state: inout [String: Tensor]) throws {
-    fatalError("Optimizer.update must be overridden")
+    throw TensorError("\(type(of: self)).update(_:name:gradient:learningRate:state:) is not implemented: an optimizer subclass must override it (parameter \(name))")
   }
 
   /// State as `<param>.<state>` entries plus `__optimizer__.iteration`.
