@@ -107,6 +107,13 @@ public final class TwHINTrainer {
     return result
   }
 
+  /// Throws when a table or the translations hold NaN or ±Inf after `stepCount` steps,
+  /// naming the entry, the element and the step (one pass over the tables).
+  public func checkFiniteState() throws {
+    guard let bad = model.firstNonFiniteState() else { return }
+    throw TwHINError("step \(stepCount): \(bad) after the optimizer step; training stopped. Lower the learning rates (or their peaks), check the edges, and resume from the last good checkpoint")
+  }
+
   /// Why a step failed when the model itself is no longer finite: " (<entry> …)", else "".
   private func nonFiniteStateNote() -> String {
     model.firstNonFiniteState().map { " (\($0); it became non-finite in an optimizer step at or before step \(stepCount))" } ?? ""

@@ -81,8 +81,7 @@ extension TwHINRun {
     func checkFinite() throws {
       guard finiteAt != trainer.stepCount else { return }
       finiteAt = trainer.stepCount
-      guard let bad = model.firstNonFiniteState() else { return }
-      throw TwHINError("step \(trainer.stepCount): \(bad) after the optimizer step; training stopped. Lower the learning rates (or their peaks), check the edges, and resume from the last good checkpoint")
+      try trainer.checkFiniteState()
     }
     func checkpoint() throws {
       try checkFinite()
