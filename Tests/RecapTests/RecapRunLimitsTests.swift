@@ -57,9 +57,10 @@ extension RecapRunTests {
     let run = try RecapRun(configPath: repo.appendingPathComponent("configs/recap/production.yaml").path)
     let estimate = run.memoryEstimate
     XCTAssertNoThrow(try estimate.check(availableBytes: 24 << 30))
-    // 48M parameters × 7 copies (value, gradient, Adam's 2 moments, checkpoint copies) ≈ 1.3 GB.
+    // 48M parameters × 8 copies (value, gradient, Adam's 2 moments, packed and checkpoint
+    // copies) ≈ 1.5 GB; measured: 6 steps and an evaluation peak at 2.0 GB resident.
     let parameters = try run.makeModel().parameterCount
-    XCTAssertGreaterThan(estimate.totalBytes, parameters * 4 * 7)
+    XCTAssertGreaterThan(estimate.totalBytes, parameters * 4 * 8)
     XCTAssertLessThan(estimate.totalBytes, 4 << 30)
   }
 

@@ -46,7 +46,10 @@ public struct MemoryEstimate: Sendable {
       byKey[key] = (value, MemoryEstimate.sum(byKey[key]?.bytes ?? 0, part.bytes))
     }
     var best: (key: String, value: Int, bytes: Int)? = nil
-    for key in order where byKey[key]!.bytes > (best?.bytes ?? -1) { best = (key, byKey[key]!.value, byKey[key]!.bytes) }
+    for key in order {
+      guard let k = byKey[key], k.bytes > (best?.bytes ?? -1) else { continue }
+      best = (key, k.value, k.bytes)
+    }
     return best
   }
 
