@@ -66,6 +66,7 @@ let package = Package(
     .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
     .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain"]),
+    .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -14,7 +14,7 @@ import TMLTensor
 /// `zeroSparseGrad()`. The dense gradient of a table is never built.
 ///
 ///     var rng = RandomGenerator(seed: 1)
-///     let table = EmbeddingTable(rows: 424_241, dim: 4, init: .torchrecUniform, rng: &rng)
+///     let table = try EmbeddingTable(rows: 424_241, dim: 4, init: .torchrecUniform, rng: &rng)
 ///     table.fuse(RowWiseAdagrad(learningRate: .constant(0.1)))
 ///     let e = try table.lookup([3, 17])   // [2, 4]
 public final class EmbeddingTable: Module {
@@ -28,8 +28,9 @@ public final class EmbeddingTable: Module {
   /// Rows drawn from `law`. The table is filled in chunks of 2²⁰ values on all cores, chunk
   /// c from `RandomGenerator(seed: s, stream: c)` with s drawn from `rng`, so the values
   /// depend on the seed only, never on the thread count.
-  public init(rows: Int, dim: Int, init law: EmbeddingInit, rng: inout RandomGenerator) {
-    let w = Tensor(uninitializedShape: [rows, dim])
+  /// An error (never a trap) when rows × dim floats cannot be allocated.
+  public init(rows: Int, dim: Int, init law: EmbeddingInit, rng: inout RandomGenerator) throws {
+    let w = try Tensor(allocatingShape: [rows, dim])
     let count = rows * dim, chunk = 1 << 20
     let seed = rng.next()
     let base = w.withUnsafeBufferPointer { UnsafeMutablePointer(mutating: $0.baseAddress) }

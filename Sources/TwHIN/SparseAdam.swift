@@ -38,8 +38,8 @@ public final class SparseAdam: SparseRowOptimizer {
     let lr = schedule.rate(at: iteration), (b1, b2, eps) = (beta1, beta2, self.eps)
     let t = Float(iteration + 1)
     let c1 = 1 - powf(b1, t), c2 = 1 - powf(b2, t)
-    var m = state.removeValue(forKey: "exp_avg") ?? Tensor.zeros([n, d])
-    var v = state.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros([n, d])
+    var m = try state.removeValue(forKey: "exp_avg") ?? Tensor.zeros(allocatingShape: [n, d])
+    var v = try state.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros(allocatingShape: [n, d])
     g.values.withUnsafeBufferPointer { gv in
       m.withUnsafeMutableBufferPointer { mp in
         v.withUnsafeMutableBufferPointer { vp in

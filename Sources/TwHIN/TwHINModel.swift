@@ -60,7 +60,7 @@ public final class TwHINModel: Module {
     var bags: [EmbeddingTable] = []
     for (k, spec) in schema.tables.enumerated() {
       var rng = RandomGenerator(seed: seed, stream: UInt64(k + 1))
-      bags.append(EmbeddingTable(rows: spec.numEmbeddings, dim: dim, init: embeddingInit, rng: &rng))
+      bags.append(try EmbeddingTable(rows: spec.numEmbeddings, dim: dim, init: embeddingInit, rng: &rng))
     }
     tables = bags
     var rng = RandomGenerator(seed: seed, stream: 0)

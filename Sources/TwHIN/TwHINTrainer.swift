@@ -87,7 +87,7 @@ public final class TwHINTrainer {
       do {
         r = try fused.run(model, batch, byRelation, optimizers: tableOptimizers, translationGrad: &translationGrad)
       } catch let e as TwHINError {
-        throw TwHINError(e.message.replacingOccurrences(of: "TwHIN step:", with: "TwHIN step \(stepCount):"))
+        throw TwHINError(e.message.replacingOccurrences(of: "TwHIN step:", with: "TwHIN step \(stepCount):") + nonFiniteStateNote())
       }
       (value, negativeCount) = (r.loss, r.negatives)
       // Hand ∂ℓ/∂t to the translations' leaf: ∂/∂t Σ t ⊙ G = G.
@@ -95,7 +95,7 @@ public final class TwHINTrainer {
     } else {
       let out = try loss(model, batch, negatives: negatives)
       guard let v = out.loss.item, v.isFinite else {
-        throw TwHINError("TwHIN step \(stepCount): the loss is \(out.loss.item.map { "\($0)" } ?? "missing"); lower the learning rates or check the inputs")
+        throw TwHINError("TwHIN step \(stepCount): the loss is \(out.loss.item.map { "\($0)" } ?? "missing"); lower the learning rates or check the inputs" + nonFiniteStateNote())
       }
       try out.loss.backward()
       (value, negativeCount) = (v, out.negativeCount)
@@ -105,6 +105,18 @@ public final class TwHINTrainer {
     let result = TwHINStepResult(step: stepCount, loss: value, positives: batch.count, negatives: negativeCount, learningRates: rates)
     stepCount += 1
     return result
+  }
+
+  /// Throws when a table or the translations hold NaN or ±Inf after `stepCount` steps,
+  /// naming the entry, the element and the step (one pass over the tables).
+  public func checkFiniteState() throws {
+    guard let bad = model.firstNonFiniteState() else { return }
+    throw TwHINError("step \(stepCount): \(bad) after the optimizer step; training stopped. Lower the learning rates (or their peaks), check the edges, and resume from the last good checkpoint")
+  }
+
+  /// Why a step failed when the model itself is no longer finite: " (<entry> …)", else "".
+  private func nonFiniteStateNote() -> String {
+    model.firstNonFiniteState().map { " (\($0); it became non-finite in an optimizer step at or before step \(stepCount))" } ?? ""
   }
 
   /// One pass over `edges`, shuffled by `rng`, in batches of `batchSize`; returns the
@@ -141,12 +153,16 @@ public final class TwHINTrainer {
     return d
   }
 
-  /// Restores state saved by `optimizerStateDict()`; unknown entries are an error.
-  public func loadOptimizerStateDict(_ d: StateDict) throws {
+  /// Restores state saved by `optimizerStateDict()` (read from `origin`); unknown entries
+  /// and NaN or ±Inf values are an error.
+  public func loadOptimizerStateDict(_ d: StateDict, origin: String = "TwHIN optimizer state") throws {
     var translation = StateDict()
     var tableStates = [[String: Tensor]](repeating: [:], count: tableOptimizers.count)
     for (key, e) in d.entries {
       if key == "__trainer__.step" { stepCount = Int(e.tensor.item ?? 0); continue }
+      if let bad = NonFiniteValue.first(in: e.tensor, name: key, kind: .state) {
+        throw TwHINError("\(origin): \(bad); the optimizer would turn the rows it updates into NaN. The file is damaged or was saved by a run that diverged: resume from an earlier checkpoint")
+      }
       if let k = model.schema.tables.firstIndex(where: { key.hasPrefix(TwHINTrainer.tablePrefix($0.name) + ".") }) {
         let name = String(key.dropFirst(TwHINTrainer.tablePrefix(model.schema.tables[k].name).count + 1))
         tableStates[k][name] = e.tensor
@@ -161,7 +177,7 @@ public final class TwHINTrainer {
       }
       tableOptimizers[k].state = s
     }
-    try translationOptimizer.loadStateDict(translation, origin: "TwHIN translation optimizer state")
+    try translationOptimizer.loadStateDict(translation, origin: origin)
   }
 
   static func tablePrefix(_ table: String) -> String { "large_embeddings.ebc.embedding_bags.\(table).weight" }

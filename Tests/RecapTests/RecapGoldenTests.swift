@@ -79,6 +79,27 @@ final class RecapGoldenTests: XCTestCase {
     assertClose(out.calibratedProbabilities, try f.tensor("eval.calibrated"), rtol: 1e-5, atol: 1e-5, "calibrated")
   }
 
+  /// One NaN weight in the backbone makes every prediction NaN, as in PyTorch, on the BLAS
+  /// and the packed-kernel inference paths (a ReLU that mapped NaN to 0 made them one constant).
+  func testANaNWeightMakesEveryPredictionNaNNotAConstant() throws {
+    let f = try fixture()
+    let (c, b, ue, uee, ae) = try inputs(f)
+    var paths = [(GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking)]
+    if GEMMKernel.isSupported { paths.append((true, 1)) }
+    let saved = (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking)
+    defer { (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking) = saved }
+    for (enabled, minimumRows) in paths {
+      (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking) = (enabled, minimumRows)
+      let model = try loadedModel(dropout: 0.1, f)
+      model.eval()
+      let weight = try XCTUnwrap(model.namedParameters().first { $0.0 == "_backbone._mask_blocks.0._hidden_layer.weight" }?.1)
+      weight.value.withUnsafeMutableBufferPointer { $0[37] = .nan }
+      let out = try noGrad { try model(continuous: c, binary: b, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae) }
+      XCTAssertTrue(out.logits.scalars.allSatisfy(\.isNaN), "packed kernel \(enabled && minimumRows == 1): \(out.logits)")
+      XCTAssertTrue(out.calibratedProbabilities.scalars.allSatisfy(\.isNaN))
+    }
+  }
+
   func testTrainStepLossAndGradientsMatchPyTorch() throws {
     try checkTrainStep()
   }

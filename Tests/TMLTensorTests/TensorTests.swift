@@ -334,12 +334,6 @@ final class TensorTests: XCTestCase {
     XCTAssertEqual(x.grad?.scalars, [3, 0, 0, 3])
   }
 
-  func testSignOfZeroIsZeroAndOfNaNIsNaN() {
-    let s = Tensor([-2, 0, 3, .nan]).sign().scalars
-    XCTAssertEqual(Array(s.prefix(3)), [-1, 0, 1])
-    XCTAssertTrue(s[3].isNaN)
-  }
-
   func testUnaryFunctionsMatchFoundation() {
     let v: [Float] = [0.25, 0.5, 1, 2]
     let t = Tensor(v)

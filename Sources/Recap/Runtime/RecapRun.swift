@@ -7,6 +7,7 @@ import TMLTrain
 
 /// One Heavy Ranker run from a config file: builds the data pipelines, model and
 /// optimizer, and trains, evaluates or predicts. The `tml recap` commands call this.
+/// A config that cannot fit in memory is refused when the run is made (`memoryEstimate`).
 ///
 ///     let run = try RecapRun(configPath: "configs/recap/small.yaml")
 ///     try run.train { event in print(event) }
@@ -30,7 +31,12 @@ public final class RecapRun {
     schema = try SegdenseSchema(contentsOf: URL(fileURLWithPath: trainData.segDenseSchema.schemaPath))
     spec = try RecapConfigConversion.modelSpec(config, data: trainData, schema: schema)
     self.saveDir = URL(fileURLWithPath: saveDir ?? config.training.saveDir)
+    try memoryEstimate.check()
   }
+
+  /// The memory the model, its training and evaluation need; `init` refuses a config whose
+  /// estimate exceeds this machine's memory, naming the key that makes it so.
+  public var memoryEstimate: MemoryEstimate { MemoryEstimate(recap: config, spec: spec) }
 
   /// The data configs of the validation datasets, in file order.
   public func validationData() throws -> [(String, RecapDataConfig)] {

@@ -63,6 +63,8 @@ extension Module {
   /// must be present with its shape and no extra key may appear; all problems are listed
   /// in one error. A `model.` prefix on every key (the original's ModelAndLoss wrapper)
   /// is accepted. Non-strict: loads what matches and returns the report.
+  /// Either way nothing is loaded when a parameter holds NaN or ±Inf, or a buffer NaN:
+  /// the error names the entry, the element and `origin` (the file).
   @discardableResult
   public func loadStateDict(_ source: StateDict, strict: Bool = true, origin: String = "state dict") throws -> StateDictReport {
     var state = source
@@ -79,21 +81,27 @@ extension Module {
     var report = StateDictReport()
     var expected = Set<String>()
     var plan: [(Tensor, (Tensor) throws -> Void)] = []
+    var nonFinite: NonFiniteValue? = nil
     for (name, p) in params {
       expected.insert(name)
       guard let e = state[name] else { report.missing.append(name); continue }
       if e.tensor.shape != p.shape { report.mismatched.append((name, p.shape, e.tensor.shape)); continue }
+      nonFinite = nonFinite ?? NonFiniteValue.first(in: e.tensor, name: name, kind: .parameter)
       plan.append((e.tensor, { try p.assign($0) }))
     }
     for (name, b) in bufs {
       expected.insert(name)
       guard let e = state[name] else { report.missing.append(name); continue }
       if e.tensor.shape != b.value.shape { report.mismatched.append((name, b.value.shape, e.tensor.shape)); continue }
+      nonFinite = nonFinite ?? NonFiniteValue.first(in: e.tensor, name: name, kind: .buffer, allowInfinity: true)
       plan.append((e.tensor, { b.value = $0.detached() }))
     }
     report.unexpected = state.names.filter { !expected.contains($0) }
     if strict && !report.isClean {
       throw TensorError("loadStateDict: \(origin) does not match the model:\n\(report.description)\nLoad a checkpoint saved from the same config, or pass strict: false to load the matching keys only.")
+    }
+    if let bad = nonFinite {
+      throw TensorError("loadStateDict: \(origin): \(bad); a model with NaN or infinite weights gives meaningless outputs. The file is damaged or was saved by a run that diverged: load an earlier checkpoint or retrain.")
     }
     for (t, apply) in plan { try apply(t) }
     return report

@@ -18,7 +18,7 @@ public final class Adagrad: Optimizer {
   }
 
   public override func update(_ p: Parameter, name: String, gradient: Tensor, learningRate lr: Float, state: inout [String: Tensor]) throws {
-    var bufs = [state.removeValue(forKey: "sum") ?? Tensor.full(initialAccumulator, shape: p.shape)]
+    var bufs = try [state.removeValue(forKey: "sum") ?? Tensor.full(initialAccumulator, allocatingShape: p.shape)]
     let (eps, wd) = (self.eps, weightDecay)
     Optimizer.withBuffers(p, gradient, &bufs) { w, g, s in
       let acc = s[0]

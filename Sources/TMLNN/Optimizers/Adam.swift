@@ -27,7 +27,8 @@ public class Adam: Optimizer {
 
   public override func update(_ p: Parameter, name: String, gradient: Tensor, learningRate lr: Float, state: inout [String: Tensor]) throws {
     let t = (state["step"]?.item ?? 0) + 1
-    var bufs = [state.removeValue(forKey: "exp_avg") ?? Tensor.zeros(p.shape), state.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros(p.shape)]
+    var bufs = try [state.removeValue(forKey: "exp_avg") ?? Tensor.zeros(allocatingShape: p.shape),
+                    state.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros(allocatingShape: p.shape)]
     let (b1, b2, eps, wd, decoupled) = (beta1, beta2, self.eps, weightDecay, decoupledWeightDecay)
     let stepSize = lr / (1 - Float(pow(Double(b1), Double(t))))
     let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())

@@ -79,7 +79,8 @@ open class Optimizer {
     return d
   }
 
-  /// Restores state saved by `stateDict()`; every entry must name a parameter of this optimizer.
+  /// Restores state saved by `stateDict()`; every entry must name a parameter of this
+  /// optimizer and hold finite values.
   public func loadStateDict(_ d: StateDict, origin: String = "optimizer state") throws {
     var byName: [String: [String: Tensor]] = [:]
     let params = Dictionary(uniqueKeysWithValues: groups.flatMap { $0.parameters })
@@ -91,6 +92,9 @@ open class Optimizer {
       // Per-element state has the parameter's shape; counters are scalars.
       guard e.tensor.shape == p.shape || (e.tensor.count == 1 && e.tensor.rank <= 1) else {
         throw TensorError("\(origin): entry \(key) has shape \(describe(shape: e.tensor.shape)) but parameter \(key[..<dot]) has shape \(describe(shape: p.shape)); was it saved for another model?")
+      }
+      if let bad = NonFiniteValue.first(in: e.tensor, name: key, kind: .state) {
+        throw TensorError("\(origin): \(bad); the optimizer would turn every weight it updates into NaN. The file is damaged or was saved by a run that diverged: resume from an earlier checkpoint.")
       }
       byName[String(key[..<dot]), default: [:]][String(key[key.index(after: dot)...])] = e.tensor
     }

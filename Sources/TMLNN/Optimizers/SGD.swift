@@ -24,7 +24,7 @@ public final class SGD: Optimizer {
       return
     }
     let first = state["momentum_buffer"] == nil
-    var bufs = [state.removeValue(forKey: "momentum_buffer") ?? Tensor.zeros(p.shape)]
+    var bufs = try [state.removeValue(forKey: "momentum_buffer") ?? Tensor.zeros(allocatingShape: p.shape)]
     Optimizer.withBuffers(p, gradient, &bufs) { w, g, s in
       let b = s[0]
       for i in 0..<w.count {

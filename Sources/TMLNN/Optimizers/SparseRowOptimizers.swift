@@ -59,7 +59,7 @@ public final class SparseAdagrad: SparseRowOptimizer {
   public func apply(to table: Parameter, gradient g: SparseRowGradient) throws {
     let (n, d) = try checked(table, g)
     let lr = schedule.rate(at: iteration), eps = self.eps
-    var sum = state.removeValue(forKey: "sum") ?? Tensor.zeros([n, d])
+    var sum = try state.removeValue(forKey: "sum") ?? Tensor.zeros(allocatingShape: [n, d])
     g.values.withUnsafeBufferPointer { v in
       sum.withUnsafeMutableBufferPointer { s in
         table.value.withUnsafeMutableBufferPointer { w in
@@ -94,7 +94,7 @@ public final class RowWiseAdagrad: SparseRowOptimizer {
   public func apply(to table: Parameter, gradient g: SparseRowGradient) throws {
     let (n, d) = try checked(table, g)
     let lr = schedule.rate(at: iteration), eps = self.eps
-    var acc = state.removeValue(forKey: "momentum1") ?? Tensor.zeros([n])
+    var acc = try state.removeValue(forKey: "momentum1") ?? Tensor.zeros(allocatingShape: [n])
     g.values.withUnsafeBufferPointer { v in
       acc.withUnsafeMutableBufferPointer { a in
         table.value.withUnsafeMutableBufferPointer { w in

@@ -13,6 +13,14 @@ public final class TensorStorage: @unchecked Sendable {
     self.count = count
   }
 
+  /// Uninitialised storage for `count` floats, or an error when the memory cannot be had.
+  public init(allocatingCount count: Int) throws {
+    let (p, c) = try BufferPool.shared.acquireChecked(count)
+    pointer = p
+    capacity = c
+    self.count = count
+  }
+
   public convenience init(zeros count: Int) {
     self.init(uninitializedCount: count)
     pointer.initialize(repeating: 0, count: count)

@@ -50,7 +50,7 @@ extension Tensor {
     guard rank == 2 else { throw TensorError("embeddingBag: table must be [num_embeddings, dim], got \(describe(shape: shape))") }
     let dim = shape[1]
     let ranges = try Tensor.bagRanges(indices: indices, offsets: offsets, numRows: shape[0])
-    let out = Tensor.zeros([ranges.count, dim])
+    let out = try Tensor.zeros(allocatingShape: [ranges.count, dim])
     let w = base, o = out.base
     indices.values.withUnsafeBufferPointer { idx in
       parallelFor(ranges.count, minimumPerThread: Swift.max(1, 8192 / Swift.max(dim, 1))) { bags in

@@ -4,8 +4,9 @@
 ///     x̂ = (x − μ)·r,  y = x̂·w + b
 ///     backward: ĝ = dy·w;  dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂));  dw = Σ dy·x̂;  db = Σ dy
 ///
-/// Guard: a row with σ² + ε = 0 (a constant row with ε = 0, as the ranker's reference
-/// config allows) gets r = 0, so x̂ = 0 and y = b instead of NaN.
+/// Guard: a row with σ² + ε = 0 exactly (a constant row with ε = 0, as the ranker's
+/// reference config allows) gets r = 0, so x̂ = 0 and y = b instead of NaN. Only that
+/// case: a row holding NaN or ±Inf has σ² = NaN and gives NaN, as in PyTorch.
 extension Tensor {
   public static func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) throws -> Tensor {
     guard let d = x.shape.last, d > 0 else {
@@ -32,7 +33,7 @@ extension Tensor {
         var v: Double = 0
         for i in 0..<d { let c = Double(xr[i]) - Double(mu); v += c * c }
         let denom = Float(v / Double(d)) + eps
-        let rs: Float = denom > 0 ? 1 / denom.squareRoot() : 0
+        let rs: Float = denom == 0 ? 0 : 1 / denom.squareRoot()
         rp[r] = rs
         for i in 0..<d { hr[i] = (xr[i] - mu) * rs }
         if let wp, let bp { for i in 0..<d { yr[i] = hr[i] * wp[i] + bp[i] } }

@@ -61,7 +61,7 @@ extension Tensor {
       throw TensorError("linear: bias must be [\(outF)], got \(describe(shape: b.shape))")
     }
     let rows = x.shape.dropLast().reduce(1, *)
-    let out = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outF])
+    let out = try Tensor(allocatingShape: Array(x.shape.dropLast()) + [outF])
     if let b = bias {
       let (o, bp) = (out.base, b.base)
       for r in 0..<rows { (o + r &* outF).update(from: bp, count: outF) }

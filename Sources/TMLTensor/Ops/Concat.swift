@@ -21,7 +21,7 @@ extension Tensor {
     let outer = first.shape[..<ax].reduce(1, *)
     let inner = first.shape[(ax + 1)...].reduce(1, *)
     let rowOut = outShape[ax] * inner
-    var out = Tensor(uninitializedShape: outShape)
+    var out = try Tensor(allocatingShape: outShape)
     let o = out.base
     var start = 0
     for p in parts {

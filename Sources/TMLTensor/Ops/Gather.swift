@@ -7,7 +7,7 @@ extension Tensor {
     guard rank >= 1 else { throw TensorError("gatherRows: needs at least a 1-d tensor, got a scalar") }
     try indices.validate(below: shape[0], what: "gatherRows (tensor of shape \(describe(shape: shape)))")
     let rowSize = shape.dropFirst().reduce(1, *)
-    var out = Tensor(uninitializedShape: [indices.count] + shape.dropFirst())
+    var out = try Tensor(allocatingShape: [indices.count] + shape.dropFirst())
     let src = base, dst = out.base
     for (i, r) in indices.values.enumerated() { (dst + i &* rowSize).update(from: src + r &* rowSize, count: rowSize) }
     let full = shape
@@ -35,7 +35,7 @@ extension Tensor {
     let outer = count / Swift.max(n, 1), k = indices.count
     var outShape = shape
     outShape[ax] = k
-    var out = Tensor(uninitializedShape: outShape)
+    var out = try Tensor(allocatingShape: outShape)
     let src = base, dst = out.base, idx = indices.values
     for r in 0..<outer { for (j, c) in idx.enumerated() { dst[r &* k &+ j] = src[r &* n &+ c] } }
     let full = shape

@@ -55,7 +55,7 @@ extension Tensor {
     guard ka == kb else {
       throw TensorError("matmul: inner dimensions differ: \(describe(shape: a.shape))\(transposeA ? "ᵀ" : "") · \(describe(shape: b.shape))\(transposeB ? "ᵀ" : "") (\(ka) vs \(kb))")
     }
-    var out = Tensor(uninitializedShape: [m, n])
+    var out = try Tensor(allocatingShape: [m, n])
     if ka == 0 {
       out.base.initialize(repeating: 0, count: m * n)
     } else if m > 0 && n > 0 {

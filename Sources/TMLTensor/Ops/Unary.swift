@@ -2,8 +2,12 @@ import Foundation
 
 /// Elementwise functions and their derivatives:
 /// exp′ = exp, log′ = 1/x, log1p′ = 1/(1+x), |x|′ = sign(x), sign′ = 0,
-/// √x′ = 1/(2√x), relu′ = [x > 0], σ′ = σ(1−σ), tanh′ = 1 − tanh²,
+/// √x′ = 1/(2√x), relu′ = [relu(x) ≤ 0 ? 0 : 1], σ′ = σ(1−σ), tanh′ = 1 − tanh²,
 /// clamp′ = [lo ≤ x ≤ hi] (PyTorch passes the gradient at the bounds).
+///
+/// NaN follows PyTorch: it propagates through every function here except `sign`
+/// (torch.sign(NaN) = 0) and `replacingNonFinite`; relu passes the gradient at a NaN
+/// (threshold_backward tests y ≤ 0), clamp does not (it tests lo ≤ x ≤ hi).
 extension Tensor {
   /// Applies `f` to every element (split across cores for large tensors).
   @inline(__always)
@@ -51,17 +55,19 @@ extension Tensor {
   public func abs() -> Tensor {
     var out = map { Swift.abs($0) }
     let x = detached()
-    Tensor.record(&out, "abs", [self]) { g in [Tensor.zipMap(g, x) { $1 > 0 ? $0 : ($1 < 0 ? -$0 : 0) }] }
+    Tensor.record(&out, "abs", [self]) { g in [Tensor.zipMap(g, x) { $0 * Tensor.sign($1) }] }
     return out
   }
 
-  /// −1, 0 or 1 (0 for 0 and NaN→NaN as PyTorch); zero gradient.
+  /// −1, 0 or 1; 0 for ±0 and for NaN, as `torch.sign` (pytorch/pytorch#41245); zero gradient.
   public func sign() -> Tensor {
-    var out = map { $0 > 0 ? 1 : ($0 < 0 ? -1 : ($0 == 0 ? 0 : .nan)) }
+    var out = map { Tensor.sign($0) }
     let shape = self.shape
     Tensor.record(&out, "sign", [self]) { _ in [Tensor.zeros(shape)] }
     return out
   }
+
+  @inline(__always) static func sign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
 
   public func sqrt() -> Tensor {
     var out = map { $0.squareRoot() }
@@ -70,10 +76,12 @@ extension Tensor {
     return out
   }
 
+  /// max(x, 0) as `torch.relu`: NaN stays NaN (x ≤ 0 is false for NaN), and the
+  /// gradient is `y ≤ 0 ? 0 : g` (PyTorch's threshold_backward), so it flows at a NaN.
   public func relu() -> Tensor {
-    var out = map { $0 > 0 ? $0 : 0 }
+    var out = map { $0 <= 0 ? 0 : $0 }
     let y = out.detached()
-    Tensor.record(&out, "relu", [self]) { g in [Tensor.zipMap(g, y) { $1 > 0 ? $0 : 0 }] }
+    Tensor.record(&out, "relu", [self]) { g in [Tensor.zipMap(g, y) { $1 <= 0 ? 0 : $0 }] }
     return out
   }
 
@@ -117,11 +125,26 @@ extension Tensor {
   public func isFiniteMask() -> Tensor { map { $0.isFinite ? 1 : 0 } }
 
   /// True when no element is NaN or ±Inf.
-  public var allFinite: Bool {
-    withUnsafeBufferPointer { p in
-      var bad = false
-      for v in p where !v.isFinite { bad = true; break }
-      return !bad
+  public var allFinite: Bool { firstNonFiniteIndex() == nil }
+
+  /// The flat index of the first NaN or ±Inf element, or nil when every element is finite.
+  /// Reads only the exponent bits (all ones exactly for NaN and ±Inf), on all cores for
+  /// large tensors, so checking a whole model costs about one pass over its memory.
+  public func firstNonFiniteIndex() -> Int? {
+    let n = count, exponent: UInt32 = 0x7F80_0000
+    guard n > 0 else { return nil }
+    return base.withMemoryRebound(to: UInt32.self, capacity: n) { bits in
+      let lock = NSLock()
+      var first = Int.max
+      parallelFor(n, minimumPerThread: 1 << 18) { range in
+        var top: UInt32 = 0
+        for i in range { top = Swift.max(top, bits[i] & exponent) }
+        guard top == exponent, let i = range.first(where: { bits[$0] & exponent == exponent }) else { return }
+        lock.lock()
+        first = Swift.min(first, i)
+        lock.unlock()
+      }
+      return first == Int.max ? nil : first
     }
   }
 

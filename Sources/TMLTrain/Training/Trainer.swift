@@ -61,7 +61,9 @@ public enum TrainingEvent {
 /// of forward + loss/k + backward, one optimizer step, and every
 /// `train_log_every_n` steps a log line (loss, per-task scalars, examples/s, learning
 /// rates, share of time waiting for data) to `metrics.jsonl` and TensorBoard; a
-/// checkpoint every `checkpoint_every_n` steps and at the end.
+/// checkpoint every `checkpoint_every_n` steps and at the end. A parameter that is NaN or
+/// ±Inf at a log step or checkpoint, or a non-finite loss, stops training with an error
+/// naming the step (and the parameter).
 public final class Trainer<Task: TrainingTask> {
   public let task: Task
   public let optimizer: Optimizer
@@ -98,10 +100,25 @@ public final class Trainer<Task: TrainingTask> {
   }
 
   public func saveCheckpoint() throws {
+    try checkFiniteState()
     let state = CheckpointState(step: step, rngStates: rngStates, dataPosition: ["train_batches": step * options.gradientAccumulation],
                                 configHash: options.configHash)
     let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizer.stateDict(), state: state)
     onEvent(.checkpointed(step: step, at: url))
+  }
+
+  /// Throws when a parameter (or buffer) holds NaN or ±Inf after `step` optimizer steps:
+  /// checked at every log step and before every checkpoint, so a diverged model is never
+  /// logged as if it trained, nor saved.
+  func checkFiniteState() throws {
+    guard let bad = task.module.firstNonFiniteState() else { return }
+    throw TrainError("step \(step): \(bad) after the optimizer step; training stopped. Lower the learning rate (or its peak), check the data for extreme values, and resume from the last good checkpoint")
+  }
+
+  /// When the loss fails because a parameter is no longer finite, an error naming it.
+  func nonFiniteStateError(cause: String) -> TrainError? {
+    guard let bad = task.module.firstNonFiniteState() else { return nil }
+    return TrainError("step \(step): \(cause), because \(bad) (it became non-finite in an optimizer step at or before step \(step)); training stopped. Lower the learning rate (or its peak), check the data for extreme values, and resume from the last good checkpoint")
   }
 
   /// Trains until `num_train_steps` (or the data ends). Returns the final step.
@@ -121,9 +138,14 @@ public final class Trainer<Task: TrainingTask> {
       optimizer.zeroGrad()
       for _ in 0..<options.gradientAccumulation {
         guard let batch = try source.next() else { break loop }
-        let (total, logs, examples) = try task.loss(batch)
+        let (total, logs, examples): (Tensor, [String: Double], Int)
+        do { (total, logs, examples) = try task.loss(batch) } catch {
+          throw nonFiniteStateError(cause: "\(error)") ?? error
+        }
         guard let value = total.item, value.isFinite else {
-          throw TrainError("step \(step): the loss is \(total.item.map { "\($0)" } ?? "not a scalar"); training stopped. Lower the learning rate or check the data for extreme values")
+          let cause = "the loss is \(total.item.map { "\($0)" } ?? "not a scalar")"
+          throw nonFiniteStateError(cause: cause)
+            ?? TrainError("step \(step): \(cause); training stopped. Lower the learning rate or check the data for extreme values")
         }
         let scaled = options.gradientAccumulation > 1 ? total * (1 / Float(options.gradientAccumulation)) : total
         try scaled.backward()
@@ -137,6 +159,7 @@ public final class Trainer<Task: TrainingTask> {
       step += 1
       onEvent(.progress(step: step, total: options.numTrainSteps))
       if step % options.trainLogEveryN == 0 || step == options.numTrainSteps {
+        try checkFiniteState()
         let seconds = Date().timeIntervalSince(windowStart)
         var values: [String: Double] = ["loss": windowLoss / Double(max(windowBatches, 1)),
                                         "examples_per_second": Double(windowExamples) / max(seconds, 1e-9),

@@ -23,7 +23,8 @@ public enum TwHINEvent {
 
 /// One TwHIN run from a config file: loads the edges, builds the model, trains with
 /// checkpoints and resume, evaluates, and answers export and neighbour queries. The
-/// `tml twhin` commands call it.
+/// `tml twhin` commands call it. A config that cannot fit in memory is refused when the
+/// run is made (`memoryEstimate`).
 ///
 ///     let run = try TwHINRun(configPath: "configs/twhin/planted.yaml")
 ///     let result = try run.train { event in print(event) }
@@ -45,7 +46,12 @@ public final class TwHINRun {
     self.config = config
     do { schema = try config.graphSchema() } catch let e as TwHINError { throw TwHINError("model: \(e.message)") }
     self.saveDir = saveDir ?? URL(fileURLWithPath: config.training.saveDir)
+    do { try memoryEstimate.check() } catch let e as TrainError { throw TwHINError(e.message) }
   }
+
+  /// The memory the tables, their optimizers, training and evaluation need; `init` refuses
+  /// a config whose estimate exceeds this machine's memory, naming the key that makes it so.
+  public var memoryEstimate: MemoryEstimate { MemoryEstimate(twhin: config) }
 
   /// Loads `configPath`; `epochs` and `steps` override `training.num_epochs` / `num_train_steps`.
   public convenience init(configPath: String, saveDir: String? = nil, epochs: Int? = nil, steps: Int? = nil) throws {
@@ -140,6 +146,9 @@ public final class TwHINRun {
     let tensor = try file.tensor(name)
     guard tensor.shape == [t.numEmbeddings, t.embeddingDim] else {
       throw TwHINError("\(what): tensor '\(name)' in \(path) has shape \(tensor.shape) but the table is [\(t.numEmbeddings), \(t.embeddingDim)]")
+    }
+    if let bad = NonFiniteValue.first(in: tensor, name: name, kind: .parameter) {
+      throw TwHINError("\(what): \(path): \(bad); rows with NaN or infinite values poison every score they touch. Re-export the embeddings from a run that did not diverge")
     }
     try weight.assign(tensor)
   }

@@ -33,7 +33,8 @@ extension TwHINRun {
   ///
   /// every `train_log_every_n` steps a log (loss, edges/s, learning rates, epoch, and the
   /// mean row norm of `tables_to_log`) to `metrics.jsonl` and TensorBoard
-  /// (`tensorboard/train`); a checkpoint every `checkpoint_every_n` steps and at the end
+  /// (`tensorboard/train`), after checking every table and translation is finite (else an
+  /// error naming the entry and step); a checkpoint every `checkpoint_every_n` steps and at the end
   /// (model, table and translation optimizer state, step, negative-sampling stream).
   /// Resuming replays the same epoch order, so a killed run continues exactly. Then the
   /// validation edges are evaluated (`evaluate`).
@@ -48,7 +49,7 @@ extension TwHINRun {
     let hash = configHash()
     if let last = try manager.loadLatest() {
       try model.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
-      try trainer.loadOptimizerStateDict(last.optimizer)
+      try trainer.loadOptimizerStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
       if let words = last.state.rngStates["negatives"] { trainer.negativeRNG = try RandomGenerator(state: words) }
       if last.state.configHash != hash {
         onEvent(.warning("resuming from \(last.directory.path), which was written with a different config; the model shapes match, so training continues"))
@@ -75,7 +76,15 @@ extension TwHINRun {
     let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/train"))
     defer { try? board.close() }
     let dtype: StateDType = config.model.embeddings.tables.first?.dataType == .fp16 ? .f16 : .f32
+    /// A diverged model is neither logged as if it trained nor saved (one scan per step).
+    var finiteAt = -1
+    func checkFinite() throws {
+      guard finiteAt != trainer.stepCount else { return }
+      finiteAt = trainer.stepCount
+      try trainer.checkFiniteState()
+    }
     func checkpoint() throws {
+      try checkFinite()
       let step = trainer.stepCount
       let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
                                   dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
@@ -106,6 +115,7 @@ extension TwHINRun {
       let done = trainer.stepCount
       onEvent(.training(.progress(step: done, total: total)))
       if done % t.trainLogEveryN == 0 || done == total {
+        try checkFinite()
         let seconds = Date().timeIntervalSince(windowStart)
         var values: [String: Double] = ["loss": windowLoss / Double(max(windowSteps, 1)),
                                         "examples_per_second": Double(windowEdges) / max(seconds, 1e-9),
