@@ -40,13 +40,15 @@ struct RecapCommand: ParsableCommand {
   }
 
   struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train (resuming from the newest checkpoint), then evaluate each validation dataset.")
+    static let configuration = CommandConfiguration(abstract: "Train (resuming from the newest checkpoint; the save dir is locked meanwhile), then evaluate each validation dataset.")
     @OptionGroup var common: Common
     @Option(help: "Override training.save_dir.") var saveDir: String?
     @Option(help: "Override training.num_train_steps.") var steps: Int?
+    @Option(help: "Resume from this checkpoint of the save dir (step_<N>) instead of the newest; newer ones are set aside.") var resumeFrom: String?
 
     func run() throws {
       let run = try common.run(saveDir: saveDir, steps: steps)
+      run.resumeFrom = resumeFrom
       let bar = ProgressBar(total: run.config.training.numTrainSteps, label: "train")
       try run.train(onEvent: { event in
         switch event {
@@ -56,6 +58,7 @@ struct RecapCommand: ParsableCommand {
         case .logged(let step, let values): bar.log(Report.trainLine(step: step, values))
         case .checkpointed(let step, let url): bar.log("checkpoint step \(step) → \(url.path)")
         case .finished(let step, let seconds): bar.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
+        case .warning(let w): bar.log("warning: \(w)")
         }
       }, onEval: { name, result in print(Report.evalTable(name, result)) })
       print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").path), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").path)")

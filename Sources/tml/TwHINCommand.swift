@@ -32,16 +32,18 @@ struct TwHINCommand: ParsableCommand {
 
   struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Train (resuming from the newest checkpoint in the save dir), then evaluate validation_data.")
+      abstract: "Train (resuming from the newest checkpoint in the save dir, which is locked meanwhile), then evaluate validation_data.")
     @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
     @Option(help: "Override training.save_dir.") var saveDir: String?
     @Option(help: "Override training.num_epochs.") var epochs: Int?
     @Option(help: "Override training.num_train_steps.") var steps: Int?
     @Option(help: "Seed for initialisation, shuffling and negatives.") var seed: UInt64 = 0
+    @Option(help: "Resume from this checkpoint of the save dir (step_<N>) instead of the newest; newer ones are set aside.") var resumeFrom: String?
 
     func run() throws {
       let run = try TwHINRun(configPath: config, saveDir: saveDir, epochs: epochs, steps: steps)
       run.seed = seed
+      run.resumeFrom = resumeFrom
       var bar: ProgressBar?
       var loadBar: ProgressBar?
       let result = try run.train { event in
@@ -64,6 +66,7 @@ struct TwHINCommand: ParsableCommand {
           case .logged(let step, let v): (bar?.log ?? { print($0) })(TwHINReport.trainLine(step: step, v))
           case .checkpointed(let step, let url): (bar?.log ?? { print($0) })("checkpoint step \(step) → \(url.path)")
           case .finished(let step, let seconds): bar?.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
+          case .warning(let w): print("warning: \(w)")
           }
         case .warning(let w): print("warning: \(w)")
         case .evaluated(let step, let m): print(TwHINReport.evaluation(m, title: step == 0 ? "validation at step 0 (random init)" : "validation at step \(step)"))

@@ -16,8 +16,9 @@ final class RecapRunTests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-  /// configs/recap/small.yaml with data paths and save dir under the temp directory.
-  func tinyConfig(steps: Int) throws -> String {
+  /// configs/recap/small.yaml with data paths and save dir under the temp directory, and
+  /// `edits` (each must match).
+  func tinyConfig(steps: Int, _ edits: [(String, String)] = []) throws -> String {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var text = try String(contentsOf: repo.appendingPathComponent("configs/recap/small.yaml"), encoding: .utf8)
     text = text.replacingOccurrences(of: "data/recap_small", with: dir.appendingPathComponent("data").path)
@@ -26,6 +27,10 @@ final class RecapRunTests: XCTestCase {
     text = text.replacingOccurrences(of: "checkpoint_every_n: 250", with: "checkpoint_every_n: 20")
     text = text.replacingOccurrences(of: "train_log_every_n: 50", with: "train_log_every_n: 10")
     text = text.replacingOccurrences(of: "schema_path: small_segdense.json", with: "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)")
+    for (a, b) in edits {
+      XCTAssertTrue(text.contains(a), "small.yaml has no \(a)")
+      text = text.replacingOccurrences(of: a, with: b)
+    }
     let path = dir.appendingPathComponent("small.yaml").path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path

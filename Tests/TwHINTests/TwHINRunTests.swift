@@ -80,10 +80,37 @@ final class TwHINRunTests: XCTestCase {
     part1.evaluateAtStart = false
     _ = try part1.train()
     var resumedAt: Int?
-    let b = try makeRun(epochs: 3, saveDir: "parts").train { e in if case .training(.resumed(let s, _)) = e { resumedAt = s } }
+    var warnings: [String] = []
+    let b = try makeRun(epochs: 3, saveDir: "parts").train { e in
+      if case .training(.resumed(let s, _)) = e { resumedAt = s }
+      if case .warning(let w) = e { warnings.append(w) }
+    }
     XCTAssertEqual(resumedAt, whole.plan(trainEdges: try whole.loadData().train.edges.count).batchesPerEpoch)
+    XCTAssertEqual(warnings, [], "only num_epochs changed: no config warning")
     XCTAssertEqual(a.model.stateDict().entries.map { $0.1.tensor.scalars }, b.model.stateDict().entries.map { $0.1.tensor.scalars })
     XCTAssertEqual(a.evaluation, b.evaluation)
+    // The final checkpoints agree bit for bit: tables, translations, both optimizers' state, step and negative stream.
+    let last = { (run: String) in self.dir.appendingPathComponent("\(run)/checkpoints/step_\(a.step)") }
+    for file in ["model.safetensors", "optimizer.safetensors", "state.json"] {
+      XCTAssertEqual(try Data(contentsOf: last("whole").appendingPathComponent(file)), try Data(contentsOf: last("parts").appendingPathComponent(file)), file)
+    }
+  }
+
+  func testResumingWithAChangedConfigWarnsNamingTheCheckpoint() throws {
+    let first = try makeRun(epochs: 1)
+    first.evaluateAtStart = false
+    let done = try first.train()
+    var warnings: [String] = []
+    _ = try makeRun(epochs: 2, [("adagrad: {lr: 0.05}", "adagrad: {lr: 0.02}")]).train { e in if case .warning(let w) = e { warnings.append(w) } }
+    XCTAssertEqual(warnings.count, 1, "\(warnings)")
+    XCTAssertTrue(warnings.first?.contains("resuming from \(self.dir.appendingPathComponent("run/checkpoints/step_\(done.step)").path)") == true, "\(warnings)")
+  }
+
+  func testTrainingInASaveDirInUseFailsAtOnceNamingTheHolder() throws {
+    let r = try makeRun(epochs: 1)
+    let lock = try SaveDirLock(saveDir: r.saveDir)
+    defer { lock.unlock() }
+    XCTAssertThrowsError(try r.train()) { e in XCTAssertTrue("\(e)".contains("save_dir \(r.saveDir.path) is in use by pid \(getpid())"), "\(e)") }
   }
 
   func testExportWritesEveryTableAndTheTranslationsAndNeighborsUseTheVocab() throws {

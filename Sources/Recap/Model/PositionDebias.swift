@@ -11,13 +11,14 @@ import TMLTensor
 /// The embedding is concatenated to the model input, so the towers can explain away the
 /// position effect; at serving time (`position: nil`) every example uses the
 /// "unknown" row. Names: `_embedding.weight`.
-public final class PositionDebias: Module {
+public final class PositionDebias: StochasticModule {
   public let embedding: Parameter
   public let maxPosition: Int
   public let dropProbability: Float
   public let featureIndex: Int
   public var isTraining = true
-  private var rng: RandomGenerator
+  /// The generator of the training-time drops to "unknown" (saved with checkpoints).
+  public var randomStream: RandomGenerator
 
   public var outFeatures: Int { embedding.shape[1] }
   var unknownRow: Int { maxPosition + 1 }
@@ -27,7 +28,7 @@ public final class PositionDebias: Module {
     self.maxPosition = maxPosition
     self.dropProbability = dropProbability
     self.featureIndex = featureIndex
-    self.rng = RandomGenerator(seed: rng.next(), stream: 0xDEB1A5)
+    randomStream = RandomGenerator(seed: rng.next(), stream: 0xDEB1A5)
   }
 
   public var children: [(String, any Module)] { [("_embedding", EmbeddingHolder(embedding))] }
@@ -49,7 +50,7 @@ public final class PositionDebias: Module {
       }
       for r in 0..<batchSize {
         rows[r] = min(max(d.values[r * d.shape[1] + featureIndex], 0), maxPosition)
-        if isTraining && rng.uniform() < dropProbability { rows[r] = unknownRow }
+        if isTraining && randomStream.uniform() < dropProbability { rows[r] = unknownRow }
       }
     }
     return try embedding.value.gatherRows(IndexTensor(rows))

@@ -54,9 +54,11 @@ extension RecapRun {
 
   /// Validates a PyTorch state dict of the original (saved as safetensors; a `model.`
   /// prefix is accepted) against this config's model and writes it as a SwiftTML
-  /// checkpoint `out/checkpoints/step_0`.
+  /// checkpoint `out/checkpoints/step_0` (with `out` locked, as a training run locks it).
   @discardableResult
   public func importTorch(stateDict path: String, out: URL) throws -> URL {
+    let lock = try SaveDirLock(saveDir: out)
+    defer { lock.unlock() }
     let state = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)).stateDict()
     let model = try makeModel()
     try model.loadStateDict(state, origin: path)

@@ -20,6 +20,8 @@ public final class RecapRun {
   public var saveDir: URL
   public var seed: UInt64 = 0
   public var workerThreads = 1
+  /// Resume from this checkpoint of the save dir (`step_<N>`, `N` or its path) instead of the newest.
+  public var resumeFrom: String?
 
   public init(configPath: String, saveDir: String? = nil, steps: Int? = nil) throws {
     var config = try RecapConfig.load(from: configPath)
@@ -59,10 +61,13 @@ public final class RecapRun {
     ) { records, skip in try builder.build(records, skippingBadRecords: skip) }
   }
 
-  /// Trains for `training.num_train_steps` (resuming from the newest checkpoint), then
-  /// evaluates every validation dataset. Returns the evaluation results.
+  /// Trains for `training.num_train_steps` (resuming from the newest checkpoint, or
+  /// `resumeFrom`), then evaluates every validation dataset. Returns the evaluation
+  /// results. The save dir is locked (`SaveDirLock`) for the whole run.
   @discardableResult
   public func train(onEvent: @escaping (TrainingEvent) -> Void, onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
+    let lock = try SaveDirLock(saveDir: saveDir)
+    defer { lock.unlock() }
     let model = try makeModel()
     let task = RecapTrainingTask(model: model)
     let optimizer = try RecapConfigConversion.optimizer(config, model: model)
@@ -70,7 +75,8 @@ public final class RecapRun {
     let options = TrainingOptions(
       saveDir: saveDir, numTrainSteps: t.numTrainSteps, checkpointEveryN: t.checkpointEveryN, checkpointMaxToKeep: t.checkpointMaxToKeep,
       trainLogEveryN: t.trainLogEveryN, gradientAccumulation: t.gradientAccumulation ?? 1,
-      initialCheckpointDir: t.initialCheckpointDir.map { URL(fileURLWithPath: $0) }, configHash: configHash())
+      initialCheckpointDir: t.initialCheckpointDir.map { URL(fileURLWithPath: $0) }, configHash: configHash(),
+      resumeFrom: resumeFrom)
     let trainer = Trainer(task: task, optimizer: optimizer, options: options)
     trainer.onEvent = onEvent
     var source = PipelineBatchSource(try pipeline(trainData, epochs: nil, shuffle: true))
@@ -112,11 +118,7 @@ public final class RecapRun {
     return (model, ckpt.state.step)
   }
 
-  /// A short hash of the resolved config (saved with checkpoints).
-  public func configHash() -> String {
-    let text = (try? YAMLLoader.yaml(of: config)) ?? ""
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    return String(h, radix: 16)
-  }
+  /// The config's hash saved with checkpoints (`RunConfigHash`: the config without its
+  /// length, and the seed).
+  public func configHash() -> String { RunConfigHash.of(config, training: \.training, seed: seed) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TMLTensor
 
 /// Streams the records of a TFRecord file, plain or gzip (by `.gz` or magic bytes),
 /// in constant memory. Each record on disk:

@@ -1,4 +1,5 @@
 import Foundation
+import TMLTensor
 
 /// Writes TFRecord files (format in `TFRecordReader`), gzip-compressed when
 /// `compressed` (the original's `.tfrecord.gz` data).

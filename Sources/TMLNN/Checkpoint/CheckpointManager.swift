@@ -6,26 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Training state saved beside the tensors in `state.json`.
-public struct CheckpointState: Codable, Equatable, Sendable {
-  public var step: Int
-  /// Random streams by owner name (xoshiro256** words) so a resumed run continues them.
-  public var rngStates: [String: [UInt64]]
-  /// Position in each data stream (records consumed), by stream name.
-  public var dataPosition: [String: Int]
-  /// Hash of the run's config, to warn when resuming with a different one.
-  public var configHash: String
-  public var format: Int
-
-  public init(step: Int, rngStates: [String: [UInt64]] = [:], dataPosition: [String: Int] = [:], configHash: String = "") {
-    self.step = step
-    self.rngStates = rngStates
-    self.dataPosition = dataPosition
-    self.configHash = configHash
-    self.format = 1
-  }
-}
-
 /// One loaded checkpoint.
 public struct Checkpoint {
   public let directory: URL
@@ -35,12 +15,15 @@ public struct Checkpoint {
 }
 
 /// Checkpoints as directories `save_dir/checkpoints/step_<N>/` holding
-/// `model.safetensors`, `optimizer.safetensors` and `state.json`.
+/// `model.safetensors`, `optimizer.safetensors` and `state.json` (`CheckpointState`,
+/// with the CRC-32C of both tensor files).
 ///
 /// A save writes everything into a hidden temporary directory, fsyncs the files and
 /// the directory, then renames it to `step_<N>` and fsyncs the parent: a crash leaves
 /// either the complete checkpoint or none (stale temporaries are ignored and removed).
-/// After a save only the newest `maxToKeep` checkpoints remain.
+/// After a save only the newest `maxToKeep` checkpoints remain. A load verifies the
+/// checksums and that `state.json`'s step is the folder's; a damaged newest checkpoint
+/// is an error naming it and the older intact step to resume from instead.
 ///
 ///     let manager = CheckpointManager(saveDir: url, maxToKeep: 3)
 ///     try manager.save(step: 100, model: model.stateDict(), optimizer: opt.stateDict(), state: .init(step: 100))
@@ -82,13 +65,13 @@ public struct CheckpointManager {
       }
       var optWriter = SafetensorsWriter(metadata: ["step": String(step)])
       optWriter.add(optimizer)
+      let tensors: [(String, Data)] = [("model.safetensors", modelWriter.encoded()), ("optimizer.safetensors", optWriter.encoded())]
+      var state = state
+      state.format = CheckpointState.currentFormat
+      state.crc32c = Dictionary(uniqueKeysWithValues: tensors.map { ($0.0, CheckpointState.hex($0.1.withUnsafeBytes { CRC32C.checksum($0) })) })
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      let files: [(String, Data)] = [
-        ("model.safetensors", modelWriter.encoded()),
-        ("optimizer.safetensors", optWriter.encoded()),
-        ("state.json", try encoder.encode(state)),
-      ]
+      let files = tensors + [("state.json", try encoder.encode(state))]
       for (name, data) in files {
         let url = tmp.appendingPathComponent(name)
         try data.write(to: url)
@@ -115,13 +98,24 @@ public struct CheckpointManager {
     for (_, url) in all.dropLast(keep) { try FileManager.default.removeItem(at: url) }
   }
 
-  /// The newest complete checkpoint, or nil when there is none.
+  /// The newest complete checkpoint, or nil when there is none. When the newest cannot
+  /// be loaded (damaged, truncated, or its step is not its folder's), the error names it
+  /// and the newest older checkpoint that loads, to resume from or delete the damaged one.
   public func loadLatest() throws -> Checkpoint? {
-    guard let last = steps().last else { return nil }
-    return try CheckpointManager.load(last.url)
+    let all = steps()
+    guard let last = all.last else { return nil }
+    do { return try CheckpointManager.load(last.url) } catch {
+      let older = all.dropLast().reversed().first { (try? CheckpointManager.load($0.url)) != nil }
+      let what = older.map { "The older checkpoint step_\($0.step) is intact: resume from it with --resume-from step_\($0.step) (newer checkpoints are then set aside), or delete \(last.url.path) to resume from it automatically" }
+        ?? "No older checkpoint under \(directory.path) is intact: delete \(last.url.path) to start again"
+      let reason = "\(error)".hasPrefix("checkpoint: ") ? String("\(error)".dropFirst(12)) : "\(error)"
+      throw TensorError("checkpoint: the newest checkpoint step_\(last.step) cannot be loaded: \(reason). \(what).")
+    }
   }
 
-  /// Loads the checkpoint in `dir` (a `step_<N>` directory).
+  /// Loads the checkpoint in `dir` (a `step_<N>` directory), verifying each tensor
+  /// file's CRC-32C recorded in `state.json` (format 2; format 1 has none) and that the
+  /// step it records is the folder's N.
   public static func load(_ dir: URL) throws -> Checkpoint {
     let stateURL = dir.appendingPathComponent("state.json")
     guard let data = try? Data(contentsOf: stateURL) else {
@@ -131,9 +125,31 @@ public struct CheckpointManager {
     do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
       throw TensorError("checkpoint: \(stateURL.path) is not a valid checkpoint state: \(error)")
     }
-    let model = try SafetensorsFile(contentsOf: dir.appendingPathComponent("model.safetensors")).stateDict()
-    let opt = try SafetensorsFile(contentsOf: dir.appendingPathComponent("optimizer.safetensors")).stateDict()
-    return Checkpoint(directory: dir, state: state, model: model, optimizer: opt)
+    guard state.format <= CheckpointState.currentFormat else {
+      throw TensorError("checkpoint: \(stateURL.path) has format \(state.format), newer than the \(CheckpointState.currentFormat) this SwiftTML reads; update SwiftTML")
+    }
+    let name = dir.lastPathComponent
+    if name.hasPrefix("step_"), let n = Int(name.dropFirst(5)), n != state.step {
+      throw TensorError("checkpoint: \(stateURL.path) records step \(state.step) but its folder is \(name); the folder was renamed or the file copied from another checkpoint — rename the folder to step_\(state.step) or delete it")
+    }
+    func tensors(_ file: String) throws -> StateDict {
+      let url = dir.appendingPathComponent(file)
+      let bytes: Data
+      do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+        throw TensorError("checkpoint: cannot read \(url.path) (\(error.localizedDescription)); the checkpoint is incomplete")
+      }
+      if let recorded = state.crc32c {
+        guard let expected = recorded[file] else {
+          throw TensorError("checkpoint: \(stateURL.path) records no CRC-32C for \(file); the checkpoint is damaged")
+        }
+        let actual = CheckpointState.hex(bytes.withUnsafeBytes { CRC32C.checksum($0) })
+        guard actual == expected else {
+          throw TensorError("checkpoint: \(url.path) is damaged: its CRC-32C is \(actual) but state.json records \(expected)")
+        }
+      }
+      return try SafetensorsFile(data: bytes, source: url.path).stateDict()
+    }
+    return Checkpoint(directory: dir, state: state, model: try tensors("model.safetensors"), optimizer: try tensors("optimizer.safetensors"))
   }
 
   static func fsync(_ url: URL) throws {

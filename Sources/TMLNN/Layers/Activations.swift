@@ -17,17 +17,18 @@ public final class Sigmoid: UnaryLayer {
 
 /// Inverted dropout (PyTorch `nn.Dropout(p)`): in training each element is zeroed with
 /// probability p and the rest scaled by 1/(1 − p); identity in evaluation.
-/// Owns its random stream so runs are reproducible.
-public final class Dropout: UnaryLayer {
+/// Owns its random stream so runs are reproducible (and checkpoints save it).
+public final class Dropout: UnaryLayer, StochasticModule {
   public let probability: Float
   public var isTraining = true
-  private var rng: RandomGenerator
+  /// The generator of the masks.
+  public var randomStream: RandomGenerator
 
   /// Without an explicit generator each Dropout gets its own stream, numbered in
   /// creation order (so two layers never share masks and runs stay reproducible).
   public init(_ probability: Float, rng: RandomGenerator? = nil) {
     self.probability = probability
-    self.rng = rng ?? RandomGenerator(seed: 0, stream: 0xD40_0000 &+ Dropout.nextStream())
+    randomStream = rng ?? RandomGenerator(seed: 0, stream: 0xD40_0000 &+ Dropout.nextStream())
   }
 
   private static let counterLock = NSLock()
@@ -40,6 +41,6 @@ public final class Dropout: UnaryLayer {
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard isTraining, probability > 0 else { return x }
-    return try x.dropout(probability: probability, using: &rng)
+    return try x.dropout(probability: probability, using: &randomStream)
   }
 }

@@ -32,9 +32,13 @@ public struct TrainingOptions: Sendable {
   public var gradientAccumulation: Int
   public var initialCheckpointDir: URL?
   public var configHash: String
+  /// Resume from this checkpoint (`step_<N>`, `N` or its path) instead of the newest
+  /// (`--resume-from`; see `CheckpointManager.resume(from:)`).
+  public var resumeFrom: String?
 
   public init(saveDir: URL, numTrainSteps: Int, checkpointEveryN: Int? = nil, checkpointMaxToKeep: Int? = nil,
-              trainLogEveryN: Int = 100, gradientAccumulation: Int = 1, initialCheckpointDir: URL? = nil, configHash: String = "") {
+              trainLogEveryN: Int = 100, gradientAccumulation: Int = 1, initialCheckpointDir: URL? = nil, configHash: String = "",
+              resumeFrom: String? = nil) {
     self.saveDir = saveDir
     self.numTrainSteps = numTrainSteps
     self.checkpointEveryN = checkpointEveryN
@@ -43,6 +47,7 @@ public struct TrainingOptions: Sendable {
     self.gradientAccumulation = max(gradientAccumulation, 1)
     self.initialCheckpointDir = initialCheckpointDir
     self.configHash = configHash
+    self.resumeFrom = resumeFrom
   }
 }
 
@@ -54,11 +59,14 @@ public enum TrainingEvent {
   case logged(step: Int, values: [String: Double])
   case checkpointed(step: Int, at: URL)
   case finished(step: Int, seconds: Double)
+  /// Something the user should know (a resume with another config, checkpoints set aside).
+  case warning(String)
 }
 
-/// The training loop: resume from the newest checkpoint under `save_dir` (else warm-start
-/// from `initial_checkpoint_dir`), then for each step: `gradient_accumulation` batches
-/// of forward + loss/k + backward, one optimizer step, and every
+/// The training loop: resume from the newest checkpoint under `save_dir` (or the one
+/// `resumeFrom` names; else warm-start from `initial_checkpoint_dir`) — model, optimizer,
+/// the modules' random streams (dropout) and the data position — then for each step:
+/// `gradient_accumulation` batches of forward + loss/k + backward, one optimizer step, and every
 /// `train_log_every_n` steps a log line (loss, per-task scalars, examples/s, learning
 /// rates, share of time waiting for data) to `metrics.jsonl` and TensorBoard; a
 /// checkpoint every `checkpoint_every_n` steps and at the end. A parameter that is NaN or
@@ -69,7 +77,8 @@ public final class Trainer<Task: TrainingTask> {
   public let optimizer: Optimizer
   public let options: TrainingOptions
   public var onEvent: (TrainingEvent) -> Void = { _ in }
-  /// Extra state saved with checkpoints (random streams); restored on resume.
+  /// Extra random streams saved with checkpoints beside the model's own
+  /// (`Module.randomStreams()`); restored on resume.
   public var rngStates: [String: [UInt64]] = [:]
   public private(set) var step = 0
 
@@ -81,14 +90,20 @@ public final class Trainer<Task: TrainingTask> {
 
   var checkpoints: CheckpointManager { CheckpointManager(saveDir: options.saveDir, maxToKeep: options.checkpointMaxToKeep) }
 
-  /// Restores the newest checkpoint (or warm-starts); returns the step to continue from.
+  /// Restores the newest checkpoint or `resumeFrom` (or warm-starts); returns the step to continue from.
   @discardableResult
   public func restore() throws -> Int {
-    if let last = try checkpoints.loadLatest() {
+    if let resume = try checkpoints.resume(from: options.resumeFrom) {
+      let last = resume.checkpoint
+      for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
       try task.module.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
       try optimizer.loadStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
-      rngStates = last.state.rngStates
+      try task.module.loadRandomStreams(last.state.rngStates, origin: last.directory.appendingPathComponent("state.json").path)
+      rngStates = last.state.rngStates.filter { !$0.key.hasPrefix("module/") }
       step = last.state.step
+      if !options.configHash.isEmpty, !last.state.configHash.isEmpty, last.state.configHash != options.configHash {
+        onEvent(.warning(RunConfigHash.changedWarning(last.directory)))
+      }
       onEvent(.resumed(step: step, from: last.directory))
     } else if let initial = options.initialCheckpointDir {
       let dir = (try? CheckpointManager(saveDir: initial).steps().last?.url) ?? initial
@@ -101,7 +116,8 @@ public final class Trainer<Task: TrainingTask> {
 
   public func saveCheckpoint() throws {
     try checkFiniteState()
-    let state = CheckpointState(step: step, rngStates: rngStates, dataPosition: ["train_batches": step * options.gradientAccumulation],
+    let streams = rngStates.merging(task.module.randomStreams()) { _, module in module }
+    let state = CheckpointState(step: step, rngStates: streams, dataPosition: ["train_batches": step * options.gradientAccumulation],
                                 configHash: options.configHash)
     let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizer.stateDict(), state: state)
     onEvent(.checkpointed(step: step, at: url))

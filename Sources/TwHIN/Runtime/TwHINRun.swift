@@ -37,6 +37,8 @@ public final class TwHINRun {
   public var seed: UInt64 = 0
   /// Evaluate the validation edges before the first step of a fresh run (the random-init baseline).
   public var evaluateAtStart = true
+  /// Resume from this checkpoint of the save dir (`step_<N>`, `N` or its path) instead of the newest.
+  public var resumeFrom: String?
   private var cachedVocabularies: [Vocabulary?]?
 
   public init(config: TwHINConfig, saveDir: URL? = nil) throws {
@@ -161,13 +163,9 @@ public final class TwHINRun {
                             seed: seed)
   }
 
-  /// A short hash of the resolved config (saved with checkpoints).
-  public func configHash() -> String {
-    let text = (try? YAMLLoader.yaml(of: config)) ?? ""
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    return String(h, radix: 16)
-  }
+  /// The config's hash saved with checkpoints (`RunConfigHash`: the config without its
+  /// length, and the seed).
+  public func configHash() -> String { RunConfigHash.of(config, training: \.training, seed: seed) }
 }
 
 /// An edge as a hashable key.

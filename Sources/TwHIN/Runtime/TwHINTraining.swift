@@ -24,8 +24,9 @@ extension TwHINRun {
     return (perEpoch, min(config.training.numTrainSteps, overflow ? Int.max : product))
   }
 
-  /// Trains (DESIGN §10): load the edges, resume from the newest checkpoint under
-  /// `saveDir` (else warm-start from `initial_checkpoint_dir`), then one step per batch:
+  /// Trains (DESIGN §10) with `saveDir` locked (`SaveDirLock`): load the edges, resume
+  /// from the newest checkpoint under `saveDir` or `resumeFrom` (else warm-start from
+  /// `initial_checkpoint_dir`), then one step per batch:
   ///
   ///     epoch e visits the training edges in the order of a permutation drawn from
   ///     RandomGenerator(seed, stream: e), in batches of per_replica_batch_size
@@ -40,6 +41,8 @@ extension TwHINRun {
   /// validation edges are evaluated (`evaluate`).
   @discardableResult
   public func train(onEvent: @escaping (TwHINEvent) -> Void = { _ in }) throws -> TwHINTrainingResult {
+    let lock = try SaveDirLock(saveDir: saveDir)
+    defer { lock.unlock() }
     let data = try loadData(onEvent: onEvent)
     let train = data.train.edges
     let model = try makeModel()
@@ -47,13 +50,13 @@ extension TwHINRun {
     let t = config.training
     let manager = CheckpointManager(saveDir: saveDir, maxToKeep: t.checkpointMaxToKeep)
     let hash = configHash()
-    if let last = try manager.loadLatest() {
+    if let resume = try manager.resume(from: resumeFrom) {
+      let last = resume.checkpoint
+      for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
       try model.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
       try trainer.loadOptimizerStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
       if let words = last.state.rngStates["negatives"] { trainer.negativeRNG = try RandomGenerator(state: words) }
-      if last.state.configHash != hash {
-        onEvent(.warning("resuming from \(last.directory.path), which was written with a different config; the model shapes match, so training continues"))
-      }
+      if !last.state.configHash.isEmpty, last.state.configHash != hash { onEvent(.warning(RunConfigHash.changedWarning(last.directory))) }
       onEvent(.training(.resumed(step: trainer.stepCount, from: last.directory)))
     } else if let initial = t.initialCheckpointDir {
       let url = URL(fileURLWithPath: initial)

@@ -1,5 +1,9 @@
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing-by-8,
-/// and TFRecord's masked form `((c >> 15) | (c << 17)) &+ 0xa282ead8`.
+/// and TFRecord's masked form `((c >> 15) | (c << 17)) &+ 0xa282ead8`. The one checksum
+/// of the package: TFRecord framing and the files of a checkpoint (`state.json`'s
+/// `crc32c`, the same value `gsutil hash -c` prints base64-encoded).
+///
+///     CRC32C.checksum(Array("123456789".utf8))  // 0xE3069283
 public enum CRC32C {
   static let tables: [[UInt32]] = {
     var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
