@@ -8,6 +8,8 @@
 public struct KnownEdges: Sendable {
   struct Key: Hashable, Sendable { var relation: Int; var lhs: Int }
   private var rhsByKey: [Key: Set<Int>] = [:]
+  /// (relation, rhs) → every known lhs: the same edges indexed for head prediction.
+  private var lhsByKey: [Key: Set<Int>] = [:]
   /// Number of distinct edges.
   public private(set) var count = 0
 
@@ -22,11 +24,19 @@ public struct KnownEdges: Sendable {
   }
 
   public mutating func insert(lhs: Int, relation: Int, rhs: Int) {
-    if rhsByKey[Key(relation: relation, lhs: lhs), default: []].insert(rhs).inserted { count += 1 }
+    if rhsByKey[Key(relation: relation, lhs: lhs), default: []].insert(rhs).inserted {
+      count += 1
+      lhsByKey[Key(relation: relation, lhs: rhs), default: []].insert(lhs)
+    }
   }
 
   public func contains(lhs: Int, relation: Int, rhs: Int) -> Bool {
     rhsByKey[Key(relation: relation, lhs: lhs)]?.contains(rhs) ?? false
+  }
+
+  /// Every known lhs of (relation, rhs) (empty when none): the filter of head prediction.
+  public func lhs(relation: Int, rhs: Int) -> Set<Int> {
+    lhsByKey[Key(relation: relation, lhs: rhs)] ?? []
   }
 
   /// Every known rhs of (lhs, relation) (empty when none).

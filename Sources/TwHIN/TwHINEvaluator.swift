@@ -11,12 +11,15 @@ public struct TwHINEvaluation: Equatable, Sendable {
   public var inBatch: RankingSummary
   /// Filtered rank of each edge's rhs among all rows of the rhs table (nil when skipped).
   public var allCandidates: RankingSummary?
+  /// Filtered ranks of both sides against every entity (`LinkPredictionEvaluator`; nil when skipped).
+  public var linkPrediction: LinkPredictionSummary? = nil
 
-  /// Flat metrics for logs: `loss`, `auc`, `in_batch/mrr`, `all/hits@10`, …
+  /// Flat metrics for logs: `loss`, `auc`, `in_batch/mrr`, `all/hits@10`, `both/mrr`, `head/hits@3`, …
   public var dictionary: [String: Double] {
     var d = ["loss": loss, "auc": sampledAUC]
     for (k, v) in inBatch.dictionary { d["in_batch/\(k)"] = v }
     for (k, v) in allCandidates?.dictionary ?? [:] { d["all/\(k)"] = v }
+    for (k, v) in linkPrediction?.dictionary ?? [:] { d[k] = v }
     return d
   }
 }

@@ -26,6 +26,10 @@ import TMLTensor
 /// each table's `SparseRowOptimizer` is applied to its rows (the dense gradient of a table
 /// is never built). Nothing is updated when a logit is not finite. Buffers are reused
 /// across steps.
+///
+/// With another relation operator, V_i + t and C_r[k] + t read op(V_i) and op(C_r[k]): the
+/// pass accumulates ∂ℓ/∂op(·), which each block then maps to ∂t and to the rows
+/// (`RelationOperator.adjoint` and `accumulateParameterGradient`).
 final class TwHINFusedStep {
   let dim: Int
   private var maps: [SlotMap]
@@ -121,7 +125,8 @@ final class TwHINFusedStep {
               let (sBase, tBase, lBase, fBase) = (sp.baseAddress!, tp.baseAddress!, lp.baseAddress!, fp.baseAddress!)
               let each = { (k: Int) in
                 let blk = blocks[k]
-                let kernel = BlockKernel(d: d, a: rowPointers[lhsTables[k]], b: rowPointers[rhsTables[k]],
+                let kernel = BlockKernel(d: d, op: schema.relations[blk.relation].operator,
+                                         a: rowPointers[lhsTables[k]], b: rowPointers[rhsTables[k]],
                                          t: tBase + blk.relation * d, out: sBase + blk.scratch)
                 (lBase[k], fBase[k]) = kernel.run(blk, weights)
               }
@@ -260,6 +265,7 @@ struct BlockKernel {
   }
 
   let d: Int
+  let op: RelationOperator
   let a: UnsafePointer<Float>, b: UnsafePointer<Float>, t: UnsafePointer<Float>
   let out: UnsafeMutablePointer<Float>
 
@@ -274,9 +280,8 @@ struct BlockKernel {
     let vt = (gt + d, gt + 2 * d), side = (gt + 3 * d, gt + 4 * d)
     out.update(repeating: 0, count: (2 * r + kl + kr) * d)
     gt.update(repeating: 0, count: d)
-    for k in 0..<kr {  // C_r + t
-      let c = b + Int(blk.rhsCandidates[k]) * d, dst = crt + k * d
-      for j in 0..<d { dst[j] = c[j] + t[j] }
+    for k in 0..<kr {  // op(C_r)
+      op.apply(t, b + Int(blk.rhsCandidates[k]) * d, crt + k * d, d)
     }
     let sw = w.scale * w.negative, k = kl + kr
     var loss: Double = 0
@@ -291,12 +296,8 @@ struct BlockKernel {
         while i < r {
           let pair = i + 1 < r
           let l0 = a + Int(blk.lhs[i]) * d, l1 = pair ? a + Int(blk.lhs[i + 1]) * d : l0
-          let v0 = b + Int(blk.rhs[i]) * d
-          for j in 0..<d { vt.0[j] = v0[j] + t[j] }
-          if pair {
-            let v1 = b + Int(blk.rhs[i + 1]) * d
-            for j in 0..<d { vt.1[j] = v1[j] + t[j] }
-          }
+          op.apply(t, b + Int(blk.rhs[i]) * d, vt.0, d)
+          if pair { op.apply(t, b + Int(blk.rhs[i + 1]) * d, vt.1, d) }
           // Positives: ℓ = softplus(−z), dz = scale·(σ(z) − 1).
           var acc: Float = 0
           for e in 0..<(pair ? 2 : 1) {
@@ -306,7 +307,6 @@ struct BlockKernel {
             let dp = w.scale * (sig - 1)
             axpy(dp, v, gL + (i + e) * d, d)
             axpy(dp, l, gV + (i + e) * d, d)
-            axpy(dp, l, gt, d)
           }
           // Negatives: z = ⟨V_i + t, C_l[k]⟩ and ⟨L_i, C_r[k] + t⟩; ℓ = w·softplus(z), dz = scale·w·σ(z).
           if pair {
@@ -333,7 +333,6 @@ struct BlockKernel {
             combine2(rows + kl, z.0 + kl, z.1 + kl, kr, d, gL + i * d, gL + (i + 1) * d)
             outer2(l0, l1, z.0 + kl, z.1 + kl, kr, d, gCr)
             axpy(1, side.1, gV + (i + 1) * d, d)
-            axpy(1, side.1, gt, d)
           } else {
             combine(rows, z.0, kl, d, side.0)
             outer(vt.0, z.0, kl, d, gCl)
@@ -341,7 +340,6 @@ struct BlockKernel {
             outer(l0, z.0 + kl, kr, d, gCr)
           }
           axpy(1, side.0, gV + i * d, d)
-          axpy(1, side.0, gt, d)
           acc += w.negative * negAcc
           if !acc.isFinite { finite = false }
           loss += Double(acc)
@@ -349,7 +347,15 @@ struct BlockKernel {
         }
       }
     }
-    for c in 0..<kr { axpy(1, gCr + c * d, gt, d) }
+    // gV and gCr hold ∂ℓ/∂op(V) and ∂ℓ/∂op(C_r): chain them to t and to the rows.
+    for i in 0..<r {
+      op.accumulateParameterGradient(b + Int(blk.rhs[i]) * d, gV + i * d, gt, d)
+      op.adjoint(t, gV + i * d, gV + i * d, d)
+    }
+    for c in 0..<kr {
+      op.accumulateParameterGradient(b + Int(blk.rhsCandidates[c]) * d, gCr + c * d, gt, d)
+      op.adjoint(t, gCr + c * d, gCr + c * d, d)
+    }
     return (loss, finite)
   }
 }

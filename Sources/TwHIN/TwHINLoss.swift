@@ -4,8 +4,8 @@ import TMLTensor
 ///
 /// For relation r with R edges (batch `positions`), lhs block L [R, D], rhs block V [R, D]:
 ///
-///     negatives of the lhs side  (each rhs vs K_l lhs candidates):  (V + t_r) · C_lᵀ   [R, K_l] at lhsNegativeOffset
-///     negatives of the rhs side  (each lhs vs K_r rhs candidates):  L · (C_r + t_r)ᵀ   [R, K_r] at rhsNegativeOffset
+///     negatives of the lhs side  (each rhs vs K_l lhs candidates):  op_r(V) · C_lᵀ   [R, K_l] at lhsNegativeOffset
+///     negatives of the rhs side  (each lhs vs K_r rhs candidates):  L · op_r(C_r)ᵀ   [R, K_r] at rhsNegativeOffset
 ///
 /// both row-major; `lhsCandidates` / `rhsCandidates` are the candidates' table ids.
 public struct RelationScoreBlock: Equatable, Sendable {
@@ -48,7 +48,8 @@ public struct TwHINForward {
 /// has S in-batch and G global negatives per side), so positives and negatives carry
 /// equal total weight, as the original intends. Unlike the original, negatives are
 /// labelled 0 (it labels them 1), the translation t_r is applied to negatives, and t_r is
-/// part of the graph (the original reads `.data`, so it never trains).
+/// part of the graph (the original reads `.data`, so it never trains). With another
+/// relation operator, every `e + t_r` above reads op_r(e) (`RelationOperator`).
 ///
 /// Gradients reach each table once per batch through its sparse lookup (a fused
 /// optimizer, or `EmbeddingTable.sparseGradient` when none is fused) and the translations
@@ -108,7 +109,8 @@ public struct TwHINLoss: Equatable, Sendable {
       let lhsBlock = try ea.gatherRows(IndexTensor(plan.lhs))           // L   [R, D]
       let rhsBlock = try eb.gatherRows(IndexTensor(plan.rhs))           // V   [R, D]
       let t = try model.translations.value.gatherRows(IndexTensor([r])) // t_r [1, D]
-      let translated = try rhsBlock + t                                 // V + t_r
+      let op = schema.relations[r].operator
+      let translated = try op.apply(rhsBlock, t)                        // op_r(V)
       positives.append(try (lhsBlock * translated).sum(axis: 1))
       let block = RelationScoreBlock(
         relation: r, positions: pos,
@@ -119,7 +121,7 @@ public struct TwHINLoss: Equatable, Sendable {
         negativeParts.append(try Tensor.matmul(translated, c, transposeB: true).reshaped(to: [-1]))
       }
       if let c = try candidates(rhsBlock, n.rhsInBatch, eb, plan.rhsGlobal) {
-        negativeParts.append(try Tensor.matmul(lhsBlock, try c + t, transposeB: true).reshaped(to: [-1]))
+        negativeParts.append(try Tensor.matmul(lhsBlock, try op.apply(c, t), transposeB: true).reshaped(to: [-1]))
       }
       offset += pos.count * (n.lhsCount + n.rhsCount)
       blocks.append(block)

@@ -21,11 +21,14 @@ public enum TranslationInit: Equatable, Sendable {
   case zeros
 }
 
-/// The TwHIN model: one embedding table per node type and one translation vector per
-/// relation, scoring an edge (u, r, v) with the translation operator and the dot
+/// The TwHIN model: one embedding table per node type and one parameter vector per
+/// relation, scoring an edge (u, r, v) with the relation's operator and the dot
 /// comparator:
 ///
-///     s(u, r, v) = ⟨e_u, e_v + t_r⟩,   e_u = W_lhs(r)[u],  e_v = W_rhs(r)[v],  t_r = all_trans_embs[r]
+///     s(u, r, v) = ⟨e_u, op_r(e_v)⟩,   e_u = W_lhs(r)[u],  e_v = W_rhs(r)[v],  t_r = all_trans_embs[r]
+///
+/// op_r(v) = v + t_r for `translation` (the original's only operator), t_r ∘ v for
+/// `diagonal`, t_r ⊛ v for `complex` (`RelationOperator`).
 ///
 /// State names are the original's (`TwhinModel.state_dict()`):
 /// `all_trans_embs` [num_relations, dim] and
@@ -50,11 +53,17 @@ public final class TwHINModel: Module {
 
   /// Builds the tables and translations. Table k draws from `RandomGenerator(seed, stream: k + 1)`,
   /// the translations from stream 0, so adding a table leaves the others unchanged.
+  /// With `identityOperators` (the default), the rows of `diagonal` and `complex`
+  /// relations start at the identity (ones; 1 + 0i), as PBG's operators do, and only the
+  /// translations follow `translationInit`.
   public init(
     schema: GraphSchema, dim: Int, embeddingInit: EmbeddingInit = .torchrecUniform,
-    translationInit: TranslationInit = .uniform(low: 0, high: 1), seed: UInt64 = 0
+    translationInit: TranslationInit = .uniform(low: 0, high: 1), identityOperators: Bool = true, seed: UInt64 = 0
   ) throws {
     guard dim > 0 else { throw TwHINError("TwHINModel: embedding_dim must be ≥ 1, got \(dim)") }
+    if dim % 2 != 0, let r = schema.relations.first(where: { $0.operator == .complex }) {
+      throw TwHINError("TwHINModel: relation \"\(r.name)\" uses operator complex, which splits a vector into real and imaginary halves, but embedding_dim is \(dim); use an even embedding_dim")
+    }
     self.schema = schema
     self.dim = dim
     var bags: [EmbeddingTable] = []
@@ -69,6 +78,14 @@ public final class TwHINModel: Module {
     case .uniform(let a, let b): translations = Parameter(Tensor.uniform([r, dim], low: a, high: b, using: &rng))
     case .normal(let s): translations = Parameter(Tensor.normal([r, dim], std: s, using: &rng))
     case .zeros: translations = Parameter(Tensor.zeros([r, dim]))
+    }
+    if identityOperators {
+      translations.value.withUnsafeMutableBufferPointer { p in
+        for (k, rel) in schema.relations.enumerated() {
+          guard let row = rel.operator.identityParameter(dim: dim) else { continue }
+          for j in 0..<dim { p[k * dim + j] = row[j] }
+        }
+      }
     }
     largeEmbeddings = LargeEmbeddingsModule(names: schema.tables.map(\.name), tables: bags)
   }
@@ -91,7 +108,7 @@ public final class TwHINModel: Module {
     return try tables[table].lookup(ids)
   }
 
-  /// s(u, r, v) = ⟨e_u, e_v + t_r⟩ for one edge, without recording gradients.
+  /// s(u, r, v) = ⟨e_u, op_r(e_v)⟩ for one edge, without recording gradients.
   public func score(lhs: Int, relation: Int, rhs: Int) throws -> Float {
     try schema.checkRelation(relation, context: "TwHINModel.score")
     let name = schema.relations[relation].name
@@ -103,8 +120,12 @@ public final class TwHINModel: Module {
     return u.withUnsafeBufferPointer { up in
       v.withUnsafeBufferPointer { vp in
         t.withUnsafeBufferPointer { tp in
+          var transformed = [Float](repeating: 0, count: d)
+          transformed.withUnsafeMutableBufferPointer { o in
+            schema.relations[relation].operator.apply(tp.baseAddress! + relation * d, vp.baseAddress! + rhs * d, o.baseAddress!, d)
+          }
           var s: Float = 0
-          for j in 0..<d { s += up[lhs * d + j] * (vp[rhs * d + j] + tp[relation * d + j]) }
+          for j in 0..<d { s += up[lhs * d + j] * transformed[j] }
           return s
         }
       }

@@ -10,10 +10,18 @@ public struct TableSpec: Equatable, Sendable {
   }
 }
 
-/// How a relation transforms the rhs embedding before the dot comparator. The original
-/// defines only `translation`: s = ⟨e_u, e_v + t_r⟩.
-public enum RelationOperator: String, Equatable, Sendable {
-  case translation
+/// How a relation transforms the rhs embedding before the dot comparator,
+/// s(u, r, v) = ⟨e_u, op_r(e_v)⟩ with the relation's parameter vector t_r (`all_trans_embs[r]`):
+///
+///     translation   op(v) = v + t                      (the original's only operator; PBG's TranslationOperator)
+///     diagonal      op(v) = t ∘ v                      (DistMult: s = Σ_j u_j t_j v_j; PBG's DiagonalOperator)
+///     complex       op(v) = t ⊛ v, halves as re | im   (ComplEx: s = Re Σ_j conj(u_j) t_j v_j; PBG's ComplexDiagonalOperator)
+///
+/// `complex` reads a D-vector as D/2 complex numbers, real parts first; D must be even.
+/// s = Re⟨u, t ⊛ v⟩ equals ComplEx's Re⟨h ∘ r ∘ conj(t)⟩ with h = v, r = t, tail = u —
+/// the same family of models, with the relation parameter learned directly.
+public enum RelationOperator: String, Equatable, Sendable, CaseIterable {
+  case translation, diagonal, complex
 }
 
 /// One edge type: `lhs` and `rhs` name tables (the original's `model.relations[i]`).

@@ -70,6 +70,10 @@ struct TwHINCommand: ParsableCommand {
           }
         case .warning(let w): print("warning: \(w)")
         case .evaluated(let step, let m): print(TwHINReport.evaluation(m, title: step == 0 ? "validation at step 0 (random init)" : "validation at step \(step)"))
+        case .linkPrediction(let step, let split, let lp): (bar?.log ?? { print($0) })(TwHINReport.linkPrediction(lp, title: "\(split) at step \(step)"))
+        case .earlyStopped(let step, let bestStep, let mrr):
+          bar?.finish()
+          print(String(format: "early stopping at step %d: keeping the model of step %d (validation MRR %.4f)", step, bestStep, mrr))
         }
       }
       if let before = result.initialEvaluation?.allCandidates, let after = result.evaluation.allCandidates {
@@ -89,10 +93,13 @@ struct TwHINCommand: ParsableCommand {
     func run() throws {
       let run = try TwHINRun(configPath: config)
       run.seed = seed
+      var testReport: String?
       let m = try run.evaluate(checkpoint: URL(fileURLWithPath: checkpoint)) { event in
         if case .loaded(let section, let e) = event { printLoaded(section, e) }
+        if case .linkPrediction(_, let split, let lp) = event { testReport = TwHINReport.linkPrediction(lp, title: split) }
       }
       print(TwHINReport.evaluation(m, title: "validation (\(checkpoint))"))
+      if let testReport { print(testReport) }
     }
   }
 
@@ -181,6 +188,17 @@ enum TwHINReport {
     }
     lines.append(row("in-batch", m.inBatch))
     if let a = m.allCandidates { lines.append(row("all candidates", a)) }
+    if let lp = m.linkPrediction { lines.append(linkPrediction(lp, title: "  both sides, filtered (every entity)")) }
+    return lines.joined(separator: "\n")
+  }
+
+  /// Head, tail and both-side filtered MRR and Hits@1/3/10.
+  static func linkPrediction(_ lp: LinkPredictionSummary, title: String) -> String {
+    var lines = [title + ":"]
+    for (name, r) in [("head", lp.head), ("tail", lp.tail), ("both", lp.both)] {
+      lines.append("    " + name + String(format: "  %6d ranks  MRR %.4f  Hits@1 %.4f  Hits@3 %.4f  Hits@10 %.4f  mean rank %8.2f",
+                                         r.count, r.mrr, r.hits[1] ?? 0, r.hits[3] ?? 0, r.hits[10] ?? 0, r.meanRank))
+    }
     return lines.joined(separator: "\n")
   }
 

@@ -157,8 +157,8 @@ final class TwHINConfigTests: XCTestCase {
     assertConfigError([("{name: follow, lhs: user, rhs: user}", "{name: fav, lhs: user, rhs: user}")], path: "model.relations[1].name", mentions: ["twice"])
     assertConfigError([("            data_type: fp32\n            optimizer:\n              sgd: {lr: 0.01}", "            data_type: fp64\n            optimizer:\n              sgd: {lr: 0.01}")],
                       path: "model.embeddings.tables[0].data_type", mentions: ["fp32, fp16"])
-    assertConfigError([("{name: fav, lhs: user, rhs: tweet, operator: translation}", "{name: fav, lhs: user, rhs: tweet, operator: complex}")],
-                      path: "model.relations[0].operator", mentions: ["translation"])
+    assertConfigError([("{name: fav, lhs: user, rhs: tweet, operator: translation}", "{name: fav, lhs: user, rhs: tweet, operator: rotate}")],
+                      path: "model.relations[0].operator", mentions: ["translation, diagonal, complex"])
   }
 
   func testValuesAndGroupsAreChecked() {

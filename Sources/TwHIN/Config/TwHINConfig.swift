@@ -9,6 +9,8 @@ import TMLTrain
 ///     model:            TwHINModelConfig (tables, relations, translation_optimizer)
 ///     train_data:       TwHINDataConfig
 ///     validation_data:  TwHINDataConfig
+///     test_data:        TwHINDataConfig (optional, SwiftTML: evaluated once after training;
+///                       its edges also filter the validation ranks)
 ///
 /// Loading is strict: unknown keys, missing required keys, broken `one_of` groups and the
 /// model's cross-checks (equal table dims, relations naming tables) are `ConfigError`s
@@ -23,18 +25,21 @@ public struct TwHINConfig: Codable, Equatable, Sendable {
   public var model: TwHINModelConfig
   public var trainData: TwHINDataConfig
   public var validationData: TwHINDataConfig
+  /// SwiftTML extension: held-out edges for the final numbers (e.g. a knowledge graph's test split).
+  public var testData: TwHINDataConfig?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
-    case runtime, training, model, trainData = "train_data", validationData = "validation_data"
+    case runtime, training, model, trainData = "train_data", validationData = "validation_data", testData = "test_data"
   }
 
   public init(runtime: RuntimeConfig = RuntimeConfig(), training: TrainingConfig = TrainingConfig(), model: TwHINModelConfig,
-              trainData: TwHINDataConfig, validationData: TwHINDataConfig) {
+              trainData: TwHINDataConfig, validationData: TwHINDataConfig, testData: TwHINDataConfig? = nil) {
     self.runtime = runtime
     self.training = training
     self.model = model
     self.trainData = trainData
     self.validationData = validationData
+    self.testData = testData
   }
 
   public init(from decoder: any Decoder) throws {
@@ -44,6 +49,18 @@ public struct TwHINConfig: Codable, Equatable, Sendable {
     model = try c.decode(.model)
     trainData = try c.decode(.trainData)
     validationData = try c.decode(.validationData)
+    testData = try c.decodeIfPresent(.testData)
+    for (key, section) in [("train_data", trainData as TwHINDataConfig?), ("test_data", testData)] {
+      guard let section else { continue }
+      for (field, set) in [("eval_every_n_epochs", section.evalEveryNEpochs != nil), ("early_stopping_patience", section.earlyStoppingPatience != nil)] where set {
+        throw ConfigError(.invalidValue, path: c.codingPath.map(ConfigPathComponent.init) + [.field(key), .field(field)],
+                          problem: "\(field) belongs to validation_data", fix: "Move it under validation_data: the validation edges decide when to stop.")
+      }
+    }
+    if testData?.holdoutFraction != nil {
+      throw ConfigError(.invalidValue, path: c.codingPath.map(ConfigPathComponent.init) + [.field("test_data"), .field("holdout_fraction")],
+                        problem: "holdout_fraction belongs to validation_data", fix: "Remove it: test_data is evaluated as a whole.")
+    }
     if trainData.holdoutFraction != nil {
       throw ConfigError(.invalidValue, path: c.codingPath.map(ConfigPathComponent.init) + [.field("train_data"), .field("holdout_fraction")],
                         problem: "holdout_fraction belongs to validation_data",

@@ -13,7 +13,7 @@ extension TwHINConfig {
   public func graphSchema() throws -> GraphSchema {
     try GraphSchema(
       tables: model.embeddings.tables.map { TableSpec(name: $0.name, numEmbeddings: $0.numEmbeddings) },
-      relations: model.relations.map { RelationSpec(name: $0.name, lhs: $0.lhs, rhs: $0.rhs, operator: .translation) })
+      relations: model.relations.map { RelationSpec(name: $0.name, lhs: $0.lhs, rhs: $0.rhs, operator: $0.operator.relationOperator) })
   }
 
   /// The shared embedding dimension of the tables.
@@ -23,6 +23,17 @@ extension TwHINConfig {
   public func tableOptimizers() -> [TableOptimizerSpec] { model.embeddings.tables.map { $0.optimizer.spec } }
 
   public func translationOptimizer() -> TranslationOptimizerSpec { model.translationOptimizer.translationSpec }
+}
+
+extension TwHINOperator {
+  /// The runtime operator of this config value.
+  public var relationOperator: RelationOperator {
+    switch self {
+    case .translation: .translation
+    case .diagonal: .diagonal
+    case .complex: .complex
+    }
+  }
 }
 
 extension LearningRateConfig {

@@ -16,6 +16,9 @@ import TMLTrain
 ///     unknown_ids: error                  error | skip (ids missing from a vocab or outside a table)
 ///     holdout_fraction: 0.1               validation_data only: evaluate on this share of its
 ///                                         edges and remove them from training
+///     eval_every_n_epochs: 10             validation_data only: both-side filtered MRR every n epochs
+///     early_stopping_patience: 3          validation_data only: stop after this many such evaluations
+///                                         without a better MRR and keep the best model
 ///
 /// `limit` and `offset` count batches of `per_replica_batch_size` edges, in file order
 /// (files sorted by name): edges [offset·B, (offset + limit)·B). The original's local
@@ -33,11 +36,16 @@ public struct TwHINDataConfig: Codable, Equatable, Sendable {
   public var columns: TwHINEdgeColumns
   public var unknownIds: TwHINUnknownIDs
   public var holdoutFraction: Double?
+  /// Evaluate link prediction on the validation edges every this many epochs (SwiftTML).
+  public var evalEveryNEpochs: Int?
+  /// Stop after this many periodic evaluations without a better validation MRR (SwiftTML).
+  public var earlyStoppingPatience: Int?
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case dataRoot = "data_root", perReplicaBatchSize = "per_replica_batch_size", globalNegatives = "global_negatives"
     case inBatchNegatives = "in_batch_negatives", limit, offset, format, columns, unknownIds = "unknown_ids"
-    case holdoutFraction = "holdout_fraction"
+    case holdoutFraction = "holdout_fraction", evalEveryNEpochs = "eval_every_n_epochs"
+    case earlyStoppingPatience = "early_stopping_patience"
   }
 
   public init(dataRoot: String, perReplicaBatchSize: Int, globalNegatives: Int = 0, inBatchNegatives: Int = 10, limit: Int? = nil,
@@ -67,6 +75,12 @@ public struct TwHINDataConfig: Codable, Equatable, Sendable {
     columns = try c.decode(.columns, default: TwHINEdgeColumns())
     unknownIds = try c.decode(.unknownIds, default: .error)
     holdoutFraction = try c.decodeIfPresent(.holdoutFraction)
+    evalEveryNEpochs = try c.decodeIfPresent(.evalEveryNEpochs, .positive)
+    earlyStoppingPatience = try c.decodeIfPresent(.earlyStoppingPatience, .positive)
+    if earlyStoppingPatience != nil && evalEveryNEpochs == nil {
+      throw c.error(.earlyStoppingPatience, .invalidValue, "early_stopping_patience needs periodic evaluations",
+                    "Add eval_every_n_epochs (e.g. 10) next to it.")
+    }
     if let f = holdoutFraction, !(f > 0 && f < 1) {
       throw c.error(.holdoutFraction, .invalidValue, "'holdout_fraction' must be between 0 and 1 (exclusive), got \(f)",
                     "Use e.g. 0.1 to evaluate on a tenth of the edges, or remove the key.")

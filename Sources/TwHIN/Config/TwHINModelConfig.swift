@@ -158,9 +158,10 @@ public struct TwHINTableConfig: Codable, Equatable, Sendable {
 /// `pretrained:` — initial rows for a table; see `EmbeddingSnapshotConfig`.
 public typealias TwHINEmbeddingSnapshot = EmbeddingSnapshotConfig
 
-/// How a relation combines its embeddings; the original defines only `translation`.
+/// How a relation combines its embeddings (`RelationOperator`): the original defines only
+/// `translation`; SwiftTML adds `diagonal` (DistMult) and `complex` (ComplEx).
 public enum TwHINOperator: String, ConfigEnum {
-  case translation
+  case translation, diagonal, complex
 }
 
 /// One edge type (the original's `Relation`): `lhs` and `rhs` name tables.

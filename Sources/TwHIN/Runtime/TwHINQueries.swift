@@ -17,7 +17,8 @@ extension TwHINRun {
     let used = steps < 0 || overflow ? edges : edges.prefix(cap)
     let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
                                        batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: true, seed: seed)
-    let result = try evaluator.evaluate(model, edges: used, known: known)
+    var result = try evaluator.evaluate(model, edges: used, known: known)
+    if let known { result.linkPrediction = try LinkPredictionEvaluator().evaluate(model, edges: used, known: known) }
     if log {
       var values = result.dictionary
       values["edges"] = Double(used.count)
@@ -51,8 +52,11 @@ extension TwHINRun {
   public func evaluate(checkpoint: URL, onEvent: @escaping (TwHINEvent) -> Void = { _ in }) throws -> TwHINEvaluation {
     let (model, step) = try loadModel(checkpoint: checkpoint)
     let data = try loadData(onEvent: onEvent)
-    return try evaluate(model, edges: data.validation.edges, known: TwHINRun.knownEdges(train: data.train.edges, validation: data.validation.edges),
-                        step: step, log: false, onEvent: onEvent)
+    let test = try loadTestData(onEvent: onEvent)
+    let known = TwHINRun.knownEdges(train: data.train.edges, heldOut: [data.validation.edges] + (test.map { [$0] } ?? []))
+    let result = try evaluate(model, edges: data.validation.edges, known: known, step: step, log: false, onEvent: onEvent)
+    if let test { onEvent(.linkPrediction(step: step, split: "test_data", try LinkPredictionEvaluator().evaluate(model, edges: test, known: known))) }
+    return result
   }
 
   /// The k best rhs of (raw lhs id, relation) by exact score, with raw ids through the

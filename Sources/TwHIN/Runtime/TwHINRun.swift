@@ -19,6 +19,12 @@ public enum TwHINEvent {
   case warning(String)
   /// Filtered link-prediction metrics of the validation edges at a step.
   case evaluated(step: Int, TwHINEvaluation)
+  /// Both-side filtered ranks of a section's edges (`validation_data` every
+  /// `eval_every_n_epochs`, `test_data` after training).
+  case linkPrediction(step: Int, split: String, LinkPredictionSummary)
+  /// Early stopping: no better validation MRR for `early_stopping_patience` evaluations;
+  /// the model of `bestStep` is kept.
+  case earlyStopped(step: Int, bestStep: Int, bestMRR: Double)
 }
 
 /// One TwHIN run from a config file: loads the edges, builds the model, trains with
@@ -117,6 +123,15 @@ public final class TwHINRun {
       validation.edges = held
     }
     return (train, validation)
+  }
+
+  /// The `test_data` edges, or nil when the config has none.
+  public func loadTestData(onEvent: (TwHINEvent) -> Void = { _ in }) throws -> EdgeList? {
+    guard let section = config.testData else { return nil }
+    let loader = try EdgeLoader(schema: schema, vocabularies: try vocabularies())
+    let test = try loader.load(section, what: "test_data") { onEvent(.loading(section: "test_data", filesDone: $0, files: $1)) }
+    onEvent(.loaded(section: "test_data", edges: test))
+    return test.edges
   }
 
   // MARK: Model and optimizers

@@ -9,8 +9,12 @@ public struct TwHINTrainingResult {
   public let step: Int
   /// Validation metrics before the first step (fresh runs with `evaluateAtStart`).
   public let initialEvaluation: TwHINEvaluation?
-  /// Validation metrics after the last step.
+  /// Validation metrics after the last step (of the kept model, with early stopping).
   public let evaluation: TwHINEvaluation
+  /// Both-side filtered ranks of `test_data`, when the config has it.
+  public let test: LinkPredictionSummary?
+  /// With early stopping: the step whose model was kept (best validation MRR).
+  public let bestStep: Int?
   public let seconds: Double
 }
 
@@ -38,7 +42,13 @@ extension TwHINRun {
   /// error naming the entry and step); a checkpoint every `checkpoint_every_n` steps and at the end
   /// (model, table and translation optimizer state, step, negative-sampling stream).
   /// Resuming replays the same epoch order, so a killed run continues exactly. Then the
-  /// validation edges are evaluated (`evaluate`).
+  /// validation edges are evaluated (`evaluate`), and `test_data` when present.
+  ///
+  /// With `validation_data.eval_every_n_epochs` n, the validation edges' both-side
+  /// filtered MRR is computed every n epochs (`kind: eval` in metrics.jsonl); with
+  /// `early_stopping_patience` p, training stops after p such evaluations without a
+  /// better MRR, and the best model (kept in memory) is restored and checkpointed at the
+  /// last step. A resumed run starts its patience count afresh.
   @discardableResult
   public func train(onEvent: @escaping (TwHINEvent) -> Void = { _ in }) throws -> TwHINTrainingResult {
     let lock = try SaveDirLock(saveDir: saveDir)
@@ -69,7 +79,23 @@ extension TwHINRun {
     let (perEpoch, total) = plan(trainEdges: train.count)
     onEvent(.plan(epochs: config.training.numEpochs, batchesPerEpoch: perEpoch, totalSteps: total, startStep: trainer.stepCount))
 
-    let known = TwHINRun.knownEdges(train: train, validation: data.validation.edges)
+    let testEdges = try loadTestData(onEvent: onEvent)
+    let known = TwHINRun.knownEdges(train: train, heldOut: [data.validation.edges] + (testEdges.map { [$0] } ?? []))
+    let every = config.validationData.evalEveryNEpochs, patience = config.validationData.earlyStoppingPatience
+    var best: (step: Int, mrr: Double, state: [[Float]])? = nil
+    var stale = 0, restored = false
+    func periodic(_ step: Int) throws -> LinkPredictionSummary {
+      let lp = try LinkPredictionEvaluator().evaluate(model, edges: data.validation.edges, known: known)
+      try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")).append(kind: "eval", step: step, lp.dictionary)
+      onEvent(.linkPrediction(step: step, split: "validation_data", lp))
+      if lp.both.mrr > best?.mrr ?? -1 {
+        best = (step, lp.both.mrr, patience == nil ? [] : TwHINRun.snapshot(model))
+        stale = 0
+      } else {
+        stale += 1
+      }
+      return lp
+    }
     var initial: TwHINEvaluation? = nil
     if evaluateAtStart && trainer.stepCount == 0 {
       initial = try evaluate(model, edges: data.validation.edges, known: known, step: 0, onEvent: onEvent)
@@ -131,12 +157,30 @@ extension TwHINRun {
         windowStart = Date(); windowEdges = 0; windowLoss = 0; windowSteps = 0
       }
       if done % t.checkpointEveryN == 0 { try checkpoint() }
+      if let every, done % (every * perEpoch) == 0 || done == total {
+        let last = try periodic(done)
+        if let patience, let b = best, stale >= patience || done == total {
+          if b.step != done && b.mrr > last.both.mrr {
+            try TwHINRun.restore(b.state, into: model)
+            restored = true
+          }
+          if stale >= patience && done < total { onEvent(.earlyStopped(step: done, bestStep: b.step, bestMRR: b.mrr)) }
+          if stale >= patience { break }
+        }
+      }
     }
-    if manager.steps().last?.step != trainer.stepCount { try checkpoint() }
+    if restored || manager.steps().last?.step != trainer.stepCount { try checkpoint() }
     let seconds = Date().timeIntervalSince(start)
     onEvent(.training(.finished(step: trainer.stepCount, seconds: seconds)))
     let evaluation = try evaluate(model, edges: data.validation.edges, known: known, step: trainer.stepCount, onEvent: onEvent)
-    return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: initial, evaluation: evaluation, seconds: seconds)
+    var test: LinkPredictionSummary? = nil
+    if let testEdges {
+      test = try LinkPredictionEvaluator().evaluate(model, edges: testEdges, known: known)
+      try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")).append(kind: "test", step: trainer.stepCount, test!.dictionary)
+      onEvent(.linkPrediction(step: trainer.stepCount, split: "test_data", test!))
+    }
+    return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: initial, evaluation: evaluation, test: test,
+                               bestStep: patience == nil ? nil : best?.step, seconds: seconds)
   }
 
   /// Mean L2 norm of a table's rows.
@@ -153,15 +197,32 @@ extension TwHINRun {
     }
   }
 
-  /// The true edges that filter the ranks of `validation`: the validation edges and every
-  /// training edge whose (lhs, relation) appears among them (no other edge can matter).
-  static func knownEdges(train: EdgeList, validation: EdgeList) -> KnownEdges {
-    var known = KnownEdges([validation])
-    var keys = Set<EdgeKey>()
-    for i in 0..<validation.count { keys.insert(EdgeKey(validation.lhs[i], validation.relations[i], 0)) }
-    for i in 0..<train.count where keys.contains(EdgeKey(train.lhs[i], train.relations[i], 0)) {
+  /// The true edges that filter the ranks of the held-out lists (validation, test): all of
+  /// their edges and every training edge whose (lhs, relation) — tail queries — or
+  /// (relation, rhs) — head queries — appears among them (no other edge can matter).
+  static func knownEdges(train: EdgeList, heldOut: [EdgeList]) -> KnownEdges {
+    var known = KnownEdges(heldOut)
+    var tails = Set<EdgeKey>(), heads = Set<EdgeKey>()
+    for h in heldOut {
+      for i in 0..<h.count {
+        tails.insert(EdgeKey(h.lhs[i], h.relations[i], -1))
+        heads.insert(EdgeKey(-1, h.relations[i], h.rhs[i]))
+      }
+    }
+    for i in 0..<train.count where tails.contains(EdgeKey(train.lhs[i], train.relations[i], -1)) || heads.contains(EdgeKey(-1, train.relations[i], train.rhs[i])) {
       known.insert(lhs: train.lhs[i], relation: train.relations[i], rhs: train.rhs[i])
     }
     return known
+  }
+
+  /// Copies of every table and of the relation parameters (early stopping's best model).
+  static func snapshot(_ model: TwHINModel) -> [[Float]] {
+    model.tables.map { $0.weight.value.scalars } + [model.translations.value.scalars]
+  }
+
+  /// Writes a `snapshot` back into the model.
+  static func restore(_ state: [[Float]], into model: TwHINModel) throws {
+    for (k, table) in model.tables.enumerated() { try table.weight.assign(Tensor(shape: table.weight.shape, scalars: state[k])) }
+    try model.translations.assign(Tensor(shape: model.translations.shape, scalars: state[model.tables.count]))
   }
 }
