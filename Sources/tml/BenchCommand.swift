@@ -22,6 +22,7 @@ extension Bench {
       threading.apply()
       let bench = EngineBenchmark(quick: quick)
       print("SwiftTML engine benchmark — \(Parallelism.threadCount) threads, OpenBLAS threads \(BLAS.threads)\(quick ? ", quick" : "")")
+      print(CPUDescription.current().summary)
       print(BenchThreads.gemmBackend)
       print("")
       print("GEMM and Linear (batch M=128):")
@@ -79,15 +80,25 @@ extension Bench {
       abstract: "Production Heavy Ranker: training and inference examples/s at batch 128, latency at batch 1/8/512.")
 
     @Flag(help: "Fewer repeats.") var quick = false
+    @Flag(help: "Instead of the throughput numbers: time per op kind (forward/backward), per GEMM shape with GFLOP/s, and outside GEMMs.")
+    var profile = false
     @OptionGroup var threading: BenchThreads
 
     func run() throws {
       threading.apply()
+      if profile {
+        print("SwiftTML Heavy Ranker profile — \(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
+        print(CPUDescription.current().summary)
+        print("")
+        print(try RecapProfile(steps: quick ? 5 : 20).report)
+        return
+      }
       let bench = RecapBenchmark(quick: quick)
       let r = try bench.run()
       print("SwiftTML Heavy Ranker benchmark — production architecture (2117 continuous, 59 binary, 3×200 embeddings,")
       print("4 parallel MaskBlocks of 1024, MLP 2048, 10 towers 256-128-1 with batch norm), \(r.parameterCount) parameters,")
       print("\(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
+      print(CPUDescription.current().summary)
       print(String(format: "  training  (fwd + loss + bwd + Adam), batch %d: %8.1f examples/s", bench.batchSize, r.trainExamplesPerSecond))
       print(String(format: "  inference (eval forward),           batch %d: %8.1f examples/s", bench.batchSize, r.inferenceExamplesPerSecond))
       for (n, ms) in r.latencyMilliseconds {
@@ -158,9 +169,9 @@ struct BenchThreads: ParsableArguments {
     }
   }
 
+  /// The active GEMM and the choices `SWIFTTML_GEMM` offers on this CPU.
   static var gemmBackend: String {
-    GEMMKernel.isActive
-      ? "GEMM: SwiftTML AVX-512 kernel (SWIFTTML_GEMM=blas selects OpenBLAS)"
-      : "GEMM: OpenBLAS / Accelerate\(GEMMKernel.isSupported ? " (SWIFTTML_GEMM=blas)" : "")"
+    let choices = GEMMKernel.Variant.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: "|")
+    return "GEMM: \(GEMMKernel.active.summary) (SWIFTTML_GEMM=\(GEMMKernel.active.rawValue); this CPU: \(choices))"
   }
 }

@@ -17,6 +17,26 @@ public enum BLAS {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    if OpProfiler.isEnabled {
+      let start = OpProfiler.now()
+      defer { OpProfiler.add(gemmProfileKey(transA, transB, m, n, k), seconds: OpProfiler.now() - start, flops: 2 * Double(m) * Double(n) * Double(k)) }
+      run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+      return
+    }
+    run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+  }
+
+  /// "gemm M×K×N" with Aᵀ / Bᵀ when transposed: the key of a product in `OpProfiler`.
+  static func gemmProfileKey(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int) -> String {
+    "gemm \(m)×\(k)×\(n)\(transA ? " Aᵀ" : "")\(transB ? " Bᵀ" : "")"
+  }
+
+  @inline(__always)
+  private static func run(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
     if alpha == 1, beta == 0 || beta == 1, GEMMKernel.handles(m: m, n: n, k: k) {
       GEMMKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                       accumulate: beta == 1, c: c, ldc: ldc)
