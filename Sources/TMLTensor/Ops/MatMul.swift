@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -42,10 +43,17 @@ public enum BLAS {
                       accumulate: beta == 1, c: c, ldc: ldc)
       return
     }
+    _ = threadsAligned
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
+
+  /// Sets OpenBLAS's thread count to `Parallelism.threadCount` once, before the first
+  /// product, unless the environment sets `OPENBLAS_NUM_THREADS` (see `Parallelism`).
+  static let threadsAligned: Void = {
+    if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { threads = max(1, Parallelism.threadCount) }
+  }()
 
   /// Threads OpenBLAS may use (no-op with Accelerate).
   public static var threads: Int {
