@@ -44,7 +44,7 @@ python3 -c "import torch" 2>/dev/null && have_torch=1
 
 # Numbers of one run: training, inference, latency 512 (ms).
 numbers() {
-  awk '/training  \(/ {t=$NF} /inference \(eval/ {i=$NF} /latency, batch +512/ {l=$(NF-1)} END {print t, i, l}'
+  awk '/training  \(/ {t=$(NF-1)} /inference \(eval/ {i=$(NF-1)} /latency, batch +512/ {l=$(NF-1)} END {print t, i, l}'
 }
 for r in $(seq 1 "$rounds"); do
   declare -A result=()

@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self, DataRead.self, RecapModel.self, TwHINModel.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, GEMM.self, DataRead.self, RecapModel.self, TwHINModel.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {
@@ -39,6 +39,27 @@ extension Bench {
       print(String(format: "  %.2f ms/step, %.0f examples/s", m.secondsPerStep * 1e3, m.examplesPerSecond))
       print(String(format: "  peak RSS after %d steps: %.1f MB; after %d steps: %.1f MB (growth %+.2f%%, target within 5%%)",
                    m.shortSteps, Double(m.rssAfterShortRun) / 1e6, m.longSteps, Double(m.rssAfterLongRun) / 1e6, m.rssGrowth * 100))
+    }
+  }
+}
+
+extension Bench {
+  struct GEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "GFLOP/s of each GEMM variant (avx512, avx2, blas) on the ranker's shapes, interleaved in one process.")
+
+    @Option(help: "Timed calls per shape and variant.") var rounds = 15
+    @OptionGroup var threading: BenchThreads
+
+    func run() throws {
+      threading.apply()
+      let bench = GEMMComparison(rounds: rounds)
+      print("SwiftTML GEMM variants — \(Parallelism.threadCount) threads, median of \(rounds) interleaved calls")
+      print(CPUDescription.current().summary)
+      print("  shape (M×K×N)          " + bench.variants.map { $0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined() + "GFLOP/s")
+      for r in bench.run() {
+        print("  " + r.shape.label.padding(toLength: 22, withPad: " ", startingAt: 0) + r.gflops.map { String(format: "%8.1f  ", $0) }.joined())
+      }
     }
   }
 }
