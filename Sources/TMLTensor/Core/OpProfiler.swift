@@ -62,11 +62,13 @@ public enum OpProfiler {
   /// Times `body` as one call of `key` (GEMMs: "gemm …" entries overlap the op entries
   /// that contain them).
   @inline(__always)
-  public static func measure<T>(_ key: String, flops: Double = 0, _ body: () throws -> T) rethrows -> T {
+  /// The key and flops are evaluated only while profiling.
+  public static func measure<T>(_ key: @autoclosure () -> String, flops: @autoclosure () -> Double = 0,
+                                _ body: () throws -> T) rethrows -> T {
     guard isEnabled else { return try body() }
     let t0 = now()
     let r = try body()
-    add(key, seconds: now() - t0, flops: flops)
+    add(key(), seconds: now() - t0, flops: flops())
     return r
   }
 }
