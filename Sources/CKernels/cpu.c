@@ -9,6 +9,12 @@ int tml_avx512_available(void) {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
 }
+
+int tml_avx2_available(void) {
+  __builtin_cpu_init();  // also checks that the OS saves the AVX state (XCR0)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
 #else
 int tml_avx512_available(void) { return 0; }
+int tml_avx2_available(void) { return 0; }
 #endif

@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self, DataRead.self, RecapModel.self, TwHINModel.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, GEMM.self, DataRead.self, RecapModel.self, TwHINModel.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {
@@ -22,6 +22,7 @@ extension Bench {
       threading.apply()
       let bench = EngineBenchmark(quick: quick)
       print("SwiftTML engine benchmark — \(Parallelism.threadCount) threads, OpenBLAS threads \(BLAS.threads)\(quick ? ", quick" : "")")
+      print(CPUDescription.current().summary)
       print(BenchThreads.gemmBackend)
       print("")
       print("GEMM and Linear (batch M=128):")
@@ -38,6 +39,27 @@ extension Bench {
       print(String(format: "  %.2f ms/step, %.0f examples/s", m.secondsPerStep * 1e3, m.examplesPerSecond))
       print(String(format: "  peak RSS after %d steps: %.1f MB; after %d steps: %.1f MB (growth %+.2f%%, target within 5%%)",
                    m.shortSteps, Double(m.rssAfterShortRun) / 1e6, m.longSteps, Double(m.rssAfterLongRun) / 1e6, m.rssGrowth * 100))
+    }
+  }
+}
+
+extension Bench {
+  struct GEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "GFLOP/s of each GEMM variant (avx512, avx2, blas) on the ranker's shapes, interleaved in one process.")
+
+    @Option(help: "Timed calls per shape and variant.") var rounds = 15
+    @OptionGroup var threading: BenchThreads
+
+    func run() throws {
+      threading.apply()
+      let bench = GEMMComparison(rounds: rounds)
+      print("SwiftTML GEMM variants — \(Parallelism.threadCount) threads, median of \(rounds) interleaved calls")
+      print(CPUDescription.current().summary)
+      print("  shape (M×K×N)          " + bench.variants.map { $0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined() + "GFLOP/s")
+      for r in bench.run() {
+        print("  " + r.shape.label.padding(toLength: 22, withPad: " ", startingAt: 0) + r.gflops.map { String(format: "%8.1f  ", $0) }.joined())
+      }
     }
   }
 }
@@ -79,15 +101,25 @@ extension Bench {
       abstract: "Production Heavy Ranker: training and inference examples/s at batch 128, latency at batch 1/8/512.")
 
     @Flag(help: "Fewer repeats.") var quick = false
+    @Flag(help: "Instead of the throughput numbers: time per op kind (forward/backward), per GEMM shape with GFLOP/s, and outside GEMMs.")
+    var profile = false
     @OptionGroup var threading: BenchThreads
 
     func run() throws {
       threading.apply()
+      if profile {
+        print("SwiftTML Heavy Ranker profile — \(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
+        print(CPUDescription.current().summary)
+        print("")
+        print(try RecapProfile(steps: quick ? 5 : 20).report)
+        return
+      }
       let bench = RecapBenchmark(quick: quick)
       let r = try bench.run()
       print("SwiftTML Heavy Ranker benchmark — production architecture (2117 continuous, 59 binary, 3×200 embeddings,")
       print("4 parallel MaskBlocks of 1024, MLP 2048, 10 towers 256-128-1 with batch norm), \(r.parameterCount) parameters,")
       print("\(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
+      print(CPUDescription.current().summary)
       print(String(format: "  training  (fwd + loss + bwd + Adam), batch %d: %8.1f examples/s", bench.batchSize, r.trainExamplesPerSecond))
       print(String(format: "  inference (eval forward),           batch %d: %8.1f examples/s", bench.batchSize, r.inferenceExamplesPerSecond))
       for (n, ms) in r.latencyMilliseconds {
@@ -158,9 +190,9 @@ struct BenchThreads: ParsableArguments {
     }
   }
 
+  /// The active GEMM and the choices `SWIFTTML_GEMM` offers on this CPU.
   static var gemmBackend: String {
-    GEMMKernel.isActive
-      ? "GEMM: SwiftTML AVX-512 kernel (SWIFTTML_GEMM=blas selects OpenBLAS)"
-      : "GEMM: OpenBLAS / Accelerate\(GEMMKernel.isSupported ? " (SWIFTTML_GEMM=blas)" : "")"
+    let choices = GEMMKernel.Variant.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: "|")
+    return "GEMM: \(GEMMKernel.active.summary) (SWIFTTML_GEMM=\(GEMMKernel.active.rawValue); this CPU: \(choices))"
   }
 }

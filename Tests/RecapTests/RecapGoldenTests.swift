@@ -107,11 +107,19 @@ final class RecapGoldenTests: XCTestCase {
   /// The fixture's batch (12 rows) is below `GEMMKernel.minimumRowsForPacking`, so the
   /// default run multiplies with BLAS; this one sends every GEMM through our kernel.
   func testTrainStepMatchesPyTorchWithEveryGEMMInTheAVX512Kernel() throws {
-    try XCTSkipUnless(GEMMKernel.isSupported, "this CPU has no AVX-512: BLAS does every GEMM")
-    let saved = (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking)
-    GEMMKernel.isEnabled = true
+    try checkTrainStep(everyGEMMIn: .avx512)
+  }
+
+  func testTrainStepMatchesPyTorchWithEveryGEMMInTheAVX2Kernel() throws {
+    try checkTrainStep(everyGEMMIn: .avx2)
+  }
+
+  func checkTrainStep(everyGEMMIn kernel: GEMMKernel.Variant) throws {
+    try XCTSkipUnless(kernel.isSupported, "this CPU cannot run the \(kernel) kernel")
+    let saved = (GEMMKernel.variant, GEMMKernel.minimumRowsForPacking)
+    GEMMKernel.variant = kernel
     GEMMKernel.minimumRowsForPacking = 1
-    defer { (GEMMKernel.isEnabled, GEMMKernel.minimumRowsForPacking) = saved }
+    defer { (GEMMKernel.variant, GEMMKernel.minimumRowsForPacking) = saved }
     try checkTrainStep()
   }
 

@@ -3,8 +3,11 @@ import XCTest
 import TMLTensor
 
 /// `Linear` in eval mode without autograd uses a pre-packed copy of its weight
-/// (`GEMMKernel`, AVX-512 CPUs); the copy must follow every change of the weight.
+/// (`GEMMKernel`, AVX-512 or AVX2 CPUs); the copy must follow every change of the weight
+/// and of the active kernel.
 final class PackedLinearTests: XCTestCase {
+  override func tearDown() { GEMMKernel.variant = GEMMKernel.best }
+
   func reference(_ fc: Linear, _ x: Tensor) throws -> [Float] {
     try Tensor.linear(x, weight: fc.weight.value.detached(), bias: fc.bias?.value.detached()).scalars
   }
@@ -45,5 +48,19 @@ final class PackedLinearTests: XCTestCase {
     try fc(x).sum().backward()
     XCTAssertNotNil(fc.weight.grad)
     XCTAssertNotNil(x.grad)
+  }
+
+  func testEvalOutputsFollowAChangeOfTheActiveKernel() throws {
+    // AVX-512 packs 32-column panels, AVX2 16: the cached copy must be repacked, or the
+    // AVX2 kernel would read the AVX-512 layout. BLAS in between must not use it either.
+    let kernels = GEMMKernel.Variant.allCases.filter(\.isSupported)
+    var rng = RandomGenerator(seed: 13)
+    let fc = Linear(70, 45, rng: &rng)
+    let x = Tensor.normal([20, 70], using: &rng)
+    fc.isTraining = false
+    for kernel in kernels + kernels.reversed() {
+      GEMMKernel.variant = kernel
+      assertClose(try noGrad { try fc(x) }.scalars, try reference(fc, x), "\(kernel) active")
+    }
   }
 }

@@ -1,17 +1,21 @@
 import XCTest
 @testable import TMLTensor
 
-/// Our AVX-512 SGEMM (`GEMMKernel`) against a float64 reference: every transpose
-/// combination, accumulate or overwrite, shapes with partial row tiles, partial panels
-/// and partial k blocks, pre-packed and packed per call, and independence from the
-/// thread count. Skipped (with the reason) on CPUs without AVX-512.
+/// Our SGEMMs (`GEMMKernel`, AVX-512 and AVX2/FMA, each test run for every one this CPU
+/// supports) against a float64 reference: every transpose combination, accumulate or
+/// overwrite, shapes with partial row tiles, partial panels and partial k blocks,
+/// pre-packed and packed per call, and independence from the thread count. Skipped (with
+/// the reason) on CPUs without AVX2.
 final class GEMMKernelTests: XCTestCase {
+  /// Our kernels this CPU runs.
+  let kernels = GEMMKernel.Variant.allCases.filter { $0 != .blas && $0.isSupported }
+
   override func setUpWithError() throws {
-    try XCTSkipUnless(GEMMKernel.isSupported, "this CPU has no AVX-512: BLAS.gemm uses BLAS only")
+    try XCTSkipUnless(GEMMKernel.isSupported, "this CPU has no AVX2 or AVX-512: BLAS.gemm uses BLAS only")
   }
 
   override func tearDown() {
-    GEMMKernel.isEnabled = GEMMKernel.isSupported
+    GEMMKernel.variant = GEMMKernel.best
     Parallelism.threadCount = ProcessInfo.processInfo.activeProcessorCount
   }
 
@@ -46,7 +50,11 @@ final class GEMMKernelTests: XCTestCase {
   }
 
   func testAllTransposeCombinationsMatchReference() {
-    let shapes = [(16, 1, 1), (17, 33, 17), (24, 32, 16), (37, 70, 530), (130, 95, 1030), (16, 5, 513)]
+    // Rows: whole and partial 6- and 8-row tiles; columns: whole and partial 16/32 panels;
+    // k: one, two and three 512-blocks.
+    let shapes = [(16, 1, 1), (17, 33, 17), (24, 32, 16), (37, 70, 530), (130, 95, 1030), (16, 5, 513), (23, 48, 9)]
+    for kernel in kernels {
+    GEMMKernel.variant = kernel
     for (m, n, k) in shapes {
       for transA in [false, true] {
         for transB in [false, true] {
@@ -62,10 +70,11 @@ final class GEMMKernelTests: XCTestCase {
               }
             }
             let want = reference(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: accumulate ? c0 : nil)
-            assertClose(c, want, k: k, "m=\(m) n=\(n) k=\(k) transA=\(transA) transB=\(transB) accumulate=\(accumulate)")
+            assertClose(c, want, k: k, "\(kernel): m=\(m) n=\(n) k=\(k) transA=\(transA) transB=\(transB) accumulate=\(accumulate)")
           }
         }
       }
+    }
     }
   }
 
@@ -74,9 +83,12 @@ final class GEMMKernelTests: XCTestCase {
     let (outF, inF) = (40, 600)
     let w = try Tensor(shape: [outF, inF], scalars: values(outF * inF, seed: 4))
     let bias = try Tensor(shape: [outF], scalars: values(outF, seed: 5))
+    for kernel in kernels {
+    GEMMKernel.variant = kernel
     let packed = try PackedMatrix(transposing: w)
     XCTAssertEqual(packed.rows, inF)
     XCTAssertEqual(packed.columns, outF)
+    XCTAssertEqual(packed.variant, kernel)
     for m in 1...9 {
       let xs = values(m * inF, seed: UInt64(10 + m))
       let x = try Tensor(shape: [m, inF], scalars: xs)
@@ -84,12 +96,15 @@ final class GEMMKernelTests: XCTestCase {
       XCTAssertEqual(y.shape, [m, outF])
       var want = reference(transA: false, transB: true, m: m, n: outF, k: inF, a: xs, b: w.scalars, c: nil)
       for i in 0..<m { for j in 0..<outF { want[i * outF + j] += Double(bias.scalars[j]) } }
-      assertClose(y.scalars, want, k: inF, "packed linear, \(m) rows")
+      assertClose(y.scalars, want, k: inF, "\(kernel) packed linear, \(m) rows")
+    }
     }
   }
 
   func testResultsDoNotDependOnThreadCount() {
-    // Panel split (8 panels) and row split (2 panels) both engage with 2 threads.
+    // Panel split (8 or 16 panels) and row split (2 or 3 panels) both engage with 2 threads.
+    for kernel in kernels {
+    GEMMKernel.variant = kernel
     for (m, n, k) in [(64, 256, 130), (256, 40, 200)] {
       let a = values(m * k, seed: 6), b = values(n * k, seed: 7)
       func run(threads: Int) -> [Float] {
@@ -106,20 +121,58 @@ final class GEMMKernelTests: XCTestCase {
         return c
       }
       let one = run(threads: 1), two = run(threads: 2), three = run(threads: 3)
-      XCTAssertEqual(one, two, "m=\(m) n=\(n) k=\(k): 1 vs 2 threads")
-      XCTAssertEqual(one, three, "m=\(m) n=\(n) k=\(k): 1 vs 3 threads")
+      XCTAssertEqual(one, two, "\(kernel) m=\(m) n=\(n) k=\(k): 1 vs 2 threads")
+      XCTAssertEqual(one, three, "\(kernel) m=\(m) n=\(n) k=\(k): 1 vs 3 threads")
+    }
     }
   }
 
   func testKernelAgreesWithBLAS() throws {
     let x = try Tensor(shape: [128, 300], scalars: values(128 * 300, seed: 8))
     let w = try Tensor(shape: [70, 300], scalars: values(70 * 300, seed: 9))
-    let ours = try Tensor.linear(x, weight: w, bias: nil).scalars
-    GEMMKernel.isEnabled = false
+    GEMMKernel.variant = .blas
     let blas = try Tensor.linear(x, weight: w, bias: nil).scalars
-    var worst: Float = 0
-    for (p, q) in zip(ours, blas) { worst = max(worst, abs(p - q)) }
-    XCTAssertLessThan(worst, 1e-4)
+    for kernel in kernels {
+      GEMMKernel.variant = kernel
+      let ours = try Tensor.linear(x, weight: w, bias: nil).scalars
+      var worst: Float = 0
+      for (p, q) in zip(ours, blas) { worst = max(worst, abs(p - q)) }
+      XCTAssertLessThan(worst, 1e-4, "\(kernel)")
+    }
+  }
+
+  func testPackedMatrixIsReadByTheKernelThatPackedIt() throws {
+    // Packed for one kernel, used while another is active: the layouts differ (32 vs 16
+    // columns per panel), so the packed matrix must bring its own kernel along.
+    guard kernels.count > 1 else { throw XCTSkip("only one kernel on this CPU") }
+    let w = try Tensor(shape: [50, 70], scalars: values(50 * 70, seed: 20))
+    let x = try Tensor(shape: [13, 70], scalars: values(13 * 70, seed: 21))
+    let want = reference(transA: false, transB: true, m: 13, n: 50, k: 70, a: x.scalars, b: w.scalars, c: nil)
+    for packer in kernels {
+      let packed = try PackedMatrix(transposing: w, for: packer)
+      for user in kernels {
+        GEMMKernel.variant = user
+        let y = try noGrad { try Tensor.linear(x, packedWeight: packed, bias: nil) }
+        assertClose(y.scalars, want, k: 70, "packed by \(packer), \(user) active")
+      }
+    }
+  }
+
+  func testEnvironmentNamesTheVariantAndUnknownOrUnsupportedNamesFallBackToTheBest() {
+    XCTAssertEqual(GEMMKernel.variant(fromEnvironment: nil), GEMMKernel.best)
+    XCTAssertEqual(GEMMKernel.variant(fromEnvironment: "auto"), GEMMKernel.best)
+    XCTAssertEqual(GEMMKernel.variant(fromEnvironment: "BLAS"), .blas)
+    XCTAssertEqual(GEMMKernel.variant(fromEnvironment: "sse"), GEMMKernel.best)
+    for kernel in kernels { XCTAssertEqual(GEMMKernel.variant(fromEnvironment: kernel.rawValue), kernel) }
+    if !GEMMKernel.Variant.avx512.isSupported {
+      XCTAssertEqual(GEMMKernel.variant(fromEnvironment: "avx512"), GEMMKernel.best)
+    }
+  }
+
+  func testPackingForBLASIsRefused() {
+    XCTAssertThrowsError(try PackedMatrix(transposing: Tensor.ones([4, 3]), for: .blas)) { error in
+      XCTAssertTrue("\(error)".contains("Tensor.linear"), "\(error)")
+    }
   }
 
   func testPackedLinearRefusesInputsThatRecordGradients() throws {

@@ -4,4 +4,7 @@
 
 /// 1 when this CPU (and OS) runs AVX-512 F/DQ/BW/VL and FMA code on x86-64, else 0.
 int tml_avx512_available(void);
+
+/// 1 when this CPU (and OS) runs AVX2 and FMA code on x86-64, else 0.
+int tml_avx2_available(void);
 #endif

@@ -2,7 +2,8 @@ import Foundation
 import TMLTensor
 
 /// A layer weight W [out, in] packed for `GEMMKernel` (B = Wᵀ), rebuilt whenever the
-/// parameter has been written since (`Parameter.version`). Inference pays the packing
+/// parameter has been written since (`Parameter.version`) or the active kernel (and with
+/// it the panel layout) has changed. Inference pays the packing
 /// once instead of per batch; the cost is one extra copy of the weight while it lives.
 final class PackedWeightCache: @unchecked Sendable {
   private let lock = NSLock()
@@ -11,7 +12,7 @@ final class PackedWeightCache: @unchecked Sendable {
   func matrix(for weight: Parameter) throws -> PackedMatrix {
     lock.lock()
     defer { lock.unlock() }
-    if let p = packed, p.version == weight.version { return p.matrix }
+    if let p = packed, p.version == weight.version, p.matrix.variant == GEMMKernel.active { return p.matrix }
     let m = try PackedMatrix(transposing: weight.value)
     packed = (weight.version, m)
     return m

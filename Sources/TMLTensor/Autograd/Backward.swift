@@ -6,6 +6,8 @@ extension Tensor {
   /// Backpropagates from this tensor. A non-scalar tensor needs an explicit
   /// `gradient` of its own shape (the vector in the vector-Jacobian product).
   public func backward(gradient: Tensor? = nil) throws {
+    OpProfiler.isInBackward = OpProfiler.isEnabled
+    defer { OpProfiler.isInBackward = false }
     try noGrad { try backwardWalk(gradient: gradient) }
   }
 
@@ -46,7 +48,7 @@ extension Tensor {
         throw TensorError("backward: node \(n.name) was already freed by an earlier backward(); recompute the forward pass")
       }
       n.backward = nil
-      let inputGrads = try fn(g)
+      let inputGrads = try OpProfiler.measure("bwd " + n.name) { try fn(g) }
       for (input, ig) in zip(n.inputs, inputGrads) {
         guard let input, let ig else { continue }
         if input.isLeaf { deliver(ig, to: input) } else { input.accumulate(ig) }

@@ -30,6 +30,7 @@ extension Tensor {
     _ output: inout Tensor, _ name: String, _ inputs: [Tensor],
     _ backward: @escaping (Tensor) throws -> [Tensor?]
   ) {
+    if OpProfiler.isEnabled { OpProfiler.lap("fwd " + name) }
     guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return }
     output.node = GradNode(name: name, inputs: inputs.map(\.node), backward: backward)
   }

@@ -24,7 +24,13 @@ public func parallelFor(
   }
 }
 
-/// How many worker threads our own kernels use (default: active cores).
+/// How many worker threads our own kernels use (default: active cores). OpenBLAS follows
+/// it (`BLAS.threads`): setting it sets OpenBLAS's count too, and the first BLAS product
+/// aligns OpenBLAS with the default unless `OPENBLAS_NUM_THREADS` is set. OpenBLAS's own
+/// default counts the host's processors, not a container's CPU quota, and its threads
+/// then spin against ours on the cores we have.
 public enum Parallelism {
-  nonisolated(unsafe) public static var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount
+  nonisolated(unsafe) public static var threadCount: Int = ProcessInfo.processInfo.activeProcessorCount {
+    didSet { BLAS.threads = max(1, threadCount) }
+  }
 }

@@ -2,36 +2,120 @@ import CKernels
 import Dispatch
 import Foundation
 
-/// SwiftTML's own single-precision GEMM (Sources/CKernels/gemm_avx512.c), used by `BLAS.gemm` on x86-64
-/// CPUs with AVX-512:
+/// SwiftTML's own single-precision GEMMs (Sources/CKernels/gemm_avx512.c and gemm_avx2.c),
+/// used by `BLAS.gemm` on x86-64:
 ///
 ///     C = op(A)·op(B) (+ C when accumulating),  op = identity or transpose
 ///
-/// A is read in place through strides; B is packed into 32-column panels, 512 rows of k
-/// at a time, into a per-thread buffer that stays in L1/L2 while 8-row tiles of A sweep
-/// over it (an 8×32 micro-kernel of 16 zmm accumulators). Threads split the panels of C
-/// (or its rows when there are few panels); every element of C is summed by one thread
-/// in a fixed k order, so results are identical for any thread count.
+/// A is read in place through strides; B is packed into column panels (32 columns for
+/// AVX-512, 16 for AVX2), 512 rows of k at a time, into a per-thread buffer that stays in
+/// L1/L2 while tiles of A sweep over it (8×32 tiles in 16 zmm accumulators, or 6×16 in
+/// 12 ymm). Threads split the panels of C (or its rows when there are few panels); every
+/// element of C is summed by one thread in a fixed k order, so results are identical for
+/// any thread count.
 ///
 /// Why: the OpenBLAS this machine's distribution ships is often limited to AVX2 kernels
 /// on recent AMD CPUs (its core detection predates them, or `OPENBLAS_CORETYPE` pins it),
-/// and MKL uses AVX2 on AMD; AVX-512 doubles the multiply-add width. Elsewhere (ARM,
-/// AVX2-only x86) `isSupported` is false and OpenBLAS / Accelerate do all the work.
-/// `SWIFTTML_GEMM=blas` in the environment turns our kernel off.
+/// and MKL uses AVX2 on AMD; AVX-512 doubles the multiply-add width. The AVX2 kernel is
+/// the fast path for x86-64 CPUs without AVX-512. Elsewhere (ARM) OpenBLAS / Accelerate
+/// do all the work.
+///
+/// `SWIFTTML_GEMM=avx512|avx2|blas` in the environment picks the variant (default: the
+/// best the CPU supports; an unsupported or unknown value is reported on stderr and the
+/// best one is used).
 public enum GEMMKernel {
-  /// Whether this CPU can run the kernel (AVX-512 F/DQ/BW/VL and FMA on x86-64).
-  public static let isSupported: Bool = tml_gemm_available() != 0
+  /// The implementations `BLAS.gemm` can route products to.
+  public enum Variant: String, CaseIterable, Sendable {
+    /// gemm_avx512.c: AVX-512 F/DQ/BW/VL and FMA.
+    case avx512
+    /// gemm_avx2.c: AVX2 and FMA.
+    case avx2
+    /// `cblas_sgemm` (OpenBLAS on Linux, Accelerate on macOS).
+    case blas
 
-  /// Whether `BLAS.gemm` uses the kernel (never where `isSupported` is false). Defaults
-  /// to `isSupported` unless the environment sets `SWIFTTML_GEMM=blas`.
-  nonisolated(unsafe) public static var isEnabled: Bool =
-    isSupported && ProcessInfo.processInfo.environment["SWIFTTML_GEMM"]?.lowercased() != "blas"
+    /// Whether this CPU can run it.
+    public var isSupported: Bool {
+      switch self {
+      case .avx512: return GEMMKernel.hasAVX512
+      case .avx2: return GEMMKernel.hasAVX2
+      case .blas: return true
+      }
+    }
 
-  /// `isSupported && isEnabled`: whether products actually go to the kernel.
-  public static var isActive: Bool { isSupported && isEnabled }
+    /// Columns per packed panel of B (0 for BLAS, which packs internally).
+    public var panelWidth: Int {
+      switch self {
+      case .avx512: return Int(TML_GEMM_NR)
+      case .avx2: return Int(TML_GEMM_AVX2_NR)
+      case .blas: return 0
+      }
+    }
 
-  /// Columns per packed panel of B.
-  public static let panelWidth = Int(TML_GEMM_NR)
+    /// Rows of C per micro-tile; row splits across threads are multiples of it.
+    var rowTile: Int { self == .avx2 ? 6 : 8 }
+
+    /// A one-line description for benchmark headers.
+    public var summary: String {
+      switch self {
+      case .avx512: return "SwiftTML AVX-512 kernel"
+      case .avx2: return "SwiftTML AVX2/FMA kernel"
+      case .blas:
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        return "OpenBLAS"
+        #endif
+      }
+    }
+  }
+
+  static let hasAVX512 = tml_gemm_available() != 0
+  static let hasAVX2 = tml_gemm_avx2_available() != 0
+
+  /// The fastest variant this CPU runs.
+  public static let best: Variant = hasAVX512 ? .avx512 : hasAVX2 ? .avx2 : .blas
+
+  /// Whether this CPU can run one of our kernels (AVX-512 or AVX2/FMA on x86-64).
+  public static var isSupported: Bool { best != .blas }
+
+  /// The variant asked for: `SWIFTTML_GEMM`, else `best`. Tests and benchmarks may set
+  /// it; an unsupported one routes everything to BLAS (see `active`).
+  nonisolated(unsafe) public static var variant: Variant = variant(
+    fromEnvironment: ProcessInfo.processInfo.environment["SWIFTTML_GEMM"])
+
+  /// The variant products actually go to: `variant` when the CPU supports it, else BLAS.
+  public static var active: Variant { variant.isSupported ? variant : .blas }
+
+  /// Whether `BLAS.gemm` uses one of our kernels. Setting it selects `best` or BLAS.
+  public static var isEnabled: Bool {
+    get { active != .blas }
+    set { variant = newValue ? best : .blas }
+  }
+
+  /// `active != .blas`: whether products actually go to a kernel of ours.
+  public static var isActive: Bool { active != .blas }
+
+  /// Columns per packed panel of B in the active kernel.
+  public static var panelWidth: Int { active.panelWidth }
+
+  /// Parses `SWIFTTML_GEMM`: nil, "" or "auto" give `best`; an unknown name or one this
+  /// CPU cannot run gives `best` and a line on stderr naming the variable and the choices.
+  static func variant(fromEnvironment value: String?) -> Variant {
+    guard let raw = value?.lowercased(), !raw.isEmpty, raw != "auto" else { return best }
+    guard let v = Variant(rawValue: raw) else {
+      warn("SWIFTTML_GEMM=\(raw) is not one of avx512, avx2, blas, auto; using \(best.rawValue)")
+      return best
+    }
+    guard v.isSupported else {
+      warn("SWIFTTML_GEMM=\(raw): this CPU cannot run the \(raw) kernel; using \(best.rawValue)")
+      return best
+    }
+    return v
+  }
+
+  private static func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+  }
 
   /// Below this many rows of C, per-call packing of B costs more than it saves and
   /// `BLAS.gemm` stays with BLAS (a pre-packed B is used at any row count). Tests lower
@@ -45,36 +129,41 @@ public enum GEMMKernel {
     isActive && m >= minimumRowsForPacking && n > 0 && k > 0 && max(m, n, k) <= Int(Int32.max)
   }
 
-  /// `c = op(a)·op(b) (+ c if accumulate)` on row-major buffers, B packed block by block.
+  /// `c = op(a)·op(b) (+ c if accumulate)` on row-major buffers, B packed block by block,
+  /// by the active kernel (callers check `handles` first).
   static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
     let (aRow, aCol) = transA ? (1, lda) : (lda, 1)
     let (bRow, bCol) = transB ? (1, ldb) : (ldb, 1)
-    forEachSlice(m: m, n: n, k: k) { rows, panels in
-      tml_gemm_slice(Int32(m), Int32(n), Int32(k), a, aRow, aCol, b, bRow, bCol, accumulate ? 1 : 0, c, ldc,
-                     Int32(rows.lowerBound), Int32(rows.upperBound), Int32(panels.lowerBound), Int32(panels.upperBound))
+    let kernel = active
+    let slice = kernel == .avx2 ? tml_gemm_avx2_slice : tml_gemm_slice
+    forEachSlice(kernel, m: m, n: n, k: k) { rows, panels in
+      slice(Int32(m), Int32(n), Int32(k), a, aRow, aCol, b, bRow, bCol, accumulate ? 1 : 0, c, ldc,
+            Int32(rows.lowerBound), Int32(rows.upperBound), Int32(panels.lowerBound), Int32(panels.upperBound))
     }
   }
 
-  /// `c = op(a)·B (+ c if accumulate)` with B pre-packed.
+  /// `c = op(a)·B (+ c if accumulate)` with B pre-packed, by the kernel that packed it.
   static func gemm(
     transA: Bool, m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, accumulate: Bool,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
     let (n, k) = (packed.columns, packed.rows)
     let (aRow, aCol) = transA ? (1, lda) : (lda, 1)
-    forEachSlice(m: m, n: n, k: k) { rows, panels in
-      tml_gemm_slice_packed(Int32(m), Int32(n), Int32(k), a, aRow, aCol, packed.base, accumulate ? 1 : 0, c, ldc,
-                            Int32(rows.lowerBound), Int32(rows.upperBound), Int32(panels.lowerBound), Int32(panels.upperBound))
+    let slice = packed.variant == .avx2 ? tml_gemm_avx2_slice_packed : tml_gemm_slice_packed
+    forEachSlice(packed.variant, m: m, n: n, k: k) { rows, panels in
+      slice(Int32(m), Int32(n), Int32(k), a, aRow, aCol, packed.base, accumulate ? 1 : 0, c, ldc,
+            Int32(rows.lowerBound), Int32(rows.upperBound), Int32(panels.lowerBound), Int32(panels.upperBound))
     }
   }
 
   /// Splits C into one (rows, panels) slice per thread: panels when there are enough of
-  /// them, else rows in multiples of 8.
-  static func forEachSlice(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
-    let panels = (n + panelWidth - 1) / panelWidth
+  /// them, else rows in multiples of the kernel's row tile.
+  static func forEachSlice(_ kernel: Variant, m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+    let width = kernel.panelWidth, tile = kernel.rowTile
+    let panels = (n + width - 1) / width
     let threads = Double(m) * Double(n) * Double(k) < Double(minimumParallelWork) ? 1 : max(1, Parallelism.threadCount)
     if threads == 1 {
       body(0..<m, 0..<panels)
@@ -84,43 +173,12 @@ public enum GEMMKernel {
         if !range.isEmpty { body(0..<m, range) }
       }
     } else {
-      let tiles = (m + 7) / 8
+      let tiles = (m + tile - 1) / tile
       let parts = min(threads, tiles)
       DispatchQueue.concurrentPerform(iterations: parts) { t in
-        let rows = min(m, tiles * t / parts * 8)..<min(m, tiles * (t + 1) / parts * 8)
+        let rows = min(m, tiles * t / parts * tile)..<min(m, tiles * (t + 1) / parts * tile)
         if !rows.isEmpty { body(rows, 0..<panels) }
       }
     }
   }
-}
-
-/// A k×n right-hand operand B packed once for `GEMMKernel` ([panel][k][32], zero-padded):
-/// a layer's weight at inference, where packing per call would re-read and re-write it
-/// for every batch. Built from a `linear` weight W [n, k] as B = Wᵀ.
-public final class PackedMatrix: @unchecked Sendable {
-  /// k, the shared dimension.
-  public let rows: Int
-  /// n, the output columns.
-  public let columns: Int
-  let base: UnsafeMutablePointer<Float>
-
-  /// Packs B = Wᵀ for `weight` W of shape [n, k]. Requires `GEMMKernel.isSupported`.
-  public init(transposing weight: Tensor) throws {
-    guard weight.rank == 2 else { throw TensorError("PackedMatrix: weight must be [out, in], got \(describe(shape: weight.shape))") }
-    guard GEMMKernel.isSupported else { throw TensorError("PackedMatrix: this CPU has no AVX-512; use Tensor.linear with the weight itself") }
-    columns = weight.shape[0]
-    rows = weight.shape[1]
-    let count = max(tml_gemm_packed_count(Int32(rows), Int32(columns)), 1)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-    base = raw.bindMemory(to: Float.self, capacity: count)
-    let panels = (columns + GEMMKernel.panelWidth - 1) / GEMMKernel.panelWidth
-    let (k, n, out) = (rows, columns, base)
-    weight.withUnsafeBufferPointer { w in
-      parallelFor(panels, minimumPerThread: 4) { r in
-        tml_gemm_pack(Int32(k), Int32(n), w.baseAddress!, 1, k, out, Int32(r.lowerBound), Int32(r.upperBound))
-      }
-    }
-  }
-
-  deinit { UnsafeMutableRawPointer(base).deallocate() }
 }

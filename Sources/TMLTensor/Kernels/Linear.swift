@@ -44,8 +44,12 @@ extension Tensor {
     }
     let (out, m) = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "packed weight")
     if w.rows > 0, m > 0, w.columns > 0 {
-      GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: w.rows, packed: w, accumulate: bias != nil, c: out.base, ldc: w.columns)
+      OpProfiler.measure(BLAS.gemmProfileKey(false, true, m, w.columns, w.rows) + " packed",
+                         flops: 2 * Double(m) * Double(w.columns) * Double(w.rows)) {
+        GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: w.rows, packed: w, accumulate: bias != nil, c: out.base, ldc: w.columns)
+      }
     }
+    if OpProfiler.isEnabled { OpProfiler.lap("fwd linear") }
     return out
   }
 

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -17,15 +18,42 @@ public enum BLAS {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    if OpProfiler.isEnabled {
+      let start = OpProfiler.now()
+      defer { OpProfiler.add(gemmProfileKey(transA, transB, m, n, k), seconds: OpProfiler.now() - start, flops: 2 * Double(m) * Double(n) * Double(k)) }
+      run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+      return
+    }
+    run(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+  }
+
+  /// "gemm M×K×N" with Aᵀ / Bᵀ when transposed: the key of a product in `OpProfiler`.
+  static func gemmProfileKey(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int) -> String {
+    "gemm \(m)×\(k)×\(n)\(transA ? " Aᵀ" : "")\(transB ? " Bᵀ" : "")"
+  }
+
+  @inline(__always)
+  private static func run(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
     if alpha == 1, beta == 0 || beta == 1, GEMMKernel.handles(m: m, n: n, k: k) {
       GEMMKernel.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                       accumulate: beta == 1, c: c, ldc: ldc)
       return
     }
+    _ = threadsAligned
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
+
+  /// Sets OpenBLAS's thread count to `Parallelism.threadCount` once, before the first
+  /// product, unless the environment sets `OPENBLAS_NUM_THREADS` (see `Parallelism`).
+  static let threadsAligned: Void = {
+    if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { threads = max(1, Parallelism.threadCount) }
+  }()
 
   /// Threads OpenBLAS may use (no-op with Accelerate).
   public static var threads: Int {
