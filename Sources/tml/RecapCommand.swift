@@ -55,6 +55,7 @@ struct RecapCommand: ParsableCommand {
         case .progress(let step, _): bar.update(step)
         case .logged(let step, let values): bar.log(Report.trainLine(step: step, values))
         case .checkpointed(let step, let url): bar.log("checkpoint step \(step) → \(url.path)")
+        case .skippedRecords(let step, let file): bar.log(Report.skippedDuringTraining(step: step, file))
         case .finished(let step, let seconds): bar.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
         }
       }, onEval: { name, result in print(Report.evalTable(name, result)) })
@@ -87,8 +88,11 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run()
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
-      let n = try run.predict(model: model, inputGlob: input, output: output)
-      print("wrote \(n) predictions to \(output)")
+      let summary = try run.predict(model: model, inputGlob: input, output: output)
+      print("wrote \(summary.rows) predictions to \(output)")
+      if summary.rowsNotWritten > 0 {
+        print(Report.skippedRecords(summary.skipped, outcome: "\(summary.rowsNotWritten) rows not written").joined(separator: "\n"))
+      }
     }
   }
 

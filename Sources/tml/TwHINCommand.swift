@@ -63,6 +63,7 @@ struct TwHINCommand: ParsableCommand {
           case .progress(let step, _): bar?.update(step)
           case .logged(let step, let v): (bar?.log ?? { print($0) })(TwHINReport.trainLine(step: step, v))
           case .checkpointed(let step, let url): (bar?.log ?? { print($0) })("checkpoint step \(step) → \(url.path)")
+          case .skippedRecords(let step, let file): (bar?.log ?? { print($0) })(Report.skippedDuringTraining(step: step, file))
           case .finished(let step, let seconds): bar?.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
           }
         case .warning(let w): print("warning: \(w)")

@@ -73,7 +73,9 @@ public final class RecapRun {
   }
 
   /// Evaluates `model` on every validation dataset for `num_eval_steps` batches each,
-  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`).
+  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`). With
+  /// `ignore_data_errors` the eval line carries the records skipped (`data/skipped_records`),
+  /// with a `skipped_records` line per file.
   public func evaluate(model: MultiTaskRankingModel, step: Int, onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
     let task = RecapTrainingTask(model: model)
     let log = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
@@ -82,10 +84,16 @@ public final class RecapRun {
       let evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
       let pipe = try pipeline(data, epochs: 1, shuffle: false)
       let steps = config.training.numEvalSteps
-      let result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
+      var result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
       var values = result.metrics
       values["loss"] = result.loss
       values["examples"] = Double(result.examples)
+      if data.ignoreDataErrors {
+        let skipped = pipe.skipped
+        result.skippedRecords = skipped
+        values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
+        for file in skipped.files { try log.appendSkipped(file, dataset: name, step: step) }
+      }
       try log.append(kind: "eval/\(name)", step: step, values)
       let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/\(name)"))
       try board.add(values, step: step)
