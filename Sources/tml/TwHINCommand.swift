@@ -156,6 +156,7 @@ struct TwHINCommand: ParsableCommand {
 
 private func printLoaded(_ section: String, _ e: LoadedEdges) {
   print("\(section): \(e.edges.count) edges from \(e.files.count) file\(e.files.count == 1 ? "" : "s")\(e.skippedUnknownIDs > 0 ? " (\(e.skippedUnknownIDs) skipped: unknown ids)" : "")")
+  for f in e.skipped.files { print("  \(f.path): \(f.count) edge\(f.count == 1 ? "" : "s") skipped (unknown_ids: skip); first: \(f.firstError)") }
 }
 
 /// Console formatting for `tml twhin`.
