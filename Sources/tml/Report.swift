@@ -44,7 +44,7 @@ enum Report {
 extension PredictionTable {
   /// Scores, writes a TSV when `output` is given, and returns a printable summary.
   func scored(by score: EngagementScore, output: String?, top: Int) throws -> String {
-    let rows = scored(by: score)
+    let rows = try scored(by: score)
     let heads = score.weights.map(\.head).filter { tasks.contains($0) }
     if let output {
       var text = (idColumns + ["score"] + heads.map { "\($0)/contribution" }).joined(separator: "\t") + "\n"

@@ -102,7 +102,7 @@ final class RecapRunTests: XCTestCase {
     let table = try PredictionTable(path: output)
     XCTAssertEqual(table.rows.count, 200)
     XCTAssertEqual(table.tasks.count, 4)
-    let scored = table.scored(by: EngagementScore())
+    let scored = try table.scored(by: EngagementScore())
     XCTAssertGreaterThanOrEqual(scored[0].score, scored[199].score)
     let row = table.rows[0]
     let expected = 0.5 * row.calibrated["recap.engagement.is_favorited"]! + 1.0 * row.calibrated["recap.engagement.is_retweeted"]!
