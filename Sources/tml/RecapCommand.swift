@@ -13,9 +13,10 @@ struct RecapCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The run's YAML config (e.g. configs/recap/small.yaml).") var config: String
     @Option(help: "Random seed for initialisation, shuffling and generated data.") var seed: UInt64 = 0
     @Option(help: "Parse worker threads of the input pipeline.") var workers: Int = 1
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
 
     func run(saveDir: String? = nil, steps: Int? = nil) throws -> RecapRun {
-      let run = try RecapRun(configPath: config, saveDir: saveDir, steps: steps)
+      let run = try RecapRun(configPath: config, saveDir: saveDir, steps: steps, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       run.workerThreads = workers
       return run

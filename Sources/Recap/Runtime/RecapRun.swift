@@ -20,8 +20,10 @@ public final class RecapRun {
   public var seed: UInt64 = 0
   public var workerThreads = 1
 
-  public init(configPath: String, saveDir: String? = nil, steps: Int? = nil) throws {
-    var config = try RecapConfig.load(from: configPath)
+  /// `allowUnsetEnvironment` leaves `${VAR}`s that are not set as written (the original's
+  /// `safe_substitute`) instead of failing.
+  public init(configPath: String, saveDir: String? = nil, steps: Int? = nil, allowUnsetEnvironment: Bool = false) throws {
+    var config = try RecapConfig.load(from: configPath, allowUnsetEnvironment: allowUnsetEnvironment)
     if let steps { config.training.numTrainSteps = steps }
     self.config = config
     configURL = URL(fileURLWithPath: configPath)
