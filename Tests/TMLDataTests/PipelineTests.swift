@@ -32,6 +32,17 @@ final class PipelineTests: XCTestCase {
     XCTAssertEqual(all, all.sorted())
   }
 
+  func testGlobTakesAnExistingPathWithGlobCharactersAsWritten() throws {
+    try touch(["data[1].tfrecord", "data1.tfrecord", "a*b.gz", "aXb.gz", "q?.gz", "qq.gz"])
+    let d = dir.path
+    XCTAssertEqual(try FileGlob.expand("\(d)/data[1].tfrecord"), ["\(d)/data[1].tfrecord"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/a*b.gz"), ["\(d)/a*b.gz"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/q?.gz"), ["\(d)/q?.gz"])
+    // A pattern that is not itself a file still globs.
+    XCTAssertEqual(try FileGlob.expand("\(d)/data[12].tfrecord"), ["\(d)/data1.tfrecord"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/a?b.gz"), ["\(d)/a*b.gz", "\(d)/aXb.gz"])
+  }
+
   func testGlobWithoutMatchesOrRemotePathIsAnError() throws {
     let pattern = dir.appendingPathComponent("nothing-*.tfrecord").path
     S.assertDataError([pattern, "no files match"]) { try FileGlob.expand(pattern) }

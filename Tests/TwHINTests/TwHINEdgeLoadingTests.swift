@@ -130,6 +130,12 @@ final class TwHINEdgeLoadingTests: XCTestCase {
   func testEmptyFilesAreErrors() throws {
     try parquet("empty.parquet", lhs: [], rel: [], rhs: [])
     assertTwHINError(["empty.parquet", "has no edges"]) { try self.load(self.data(self.path("empty.parquet"))) }
+    // Zero-row files as pyarrow writes them (an empty row group, chunks without data pages).
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/parquet")
+    for name in ["empty_edges_dict.parquet", "empty_edges_plain.parquet"] {
+      let file = fixtures.appendingPathComponent(name).path
+      assertTwHINError([file, "has no edges", "remove it from train_data.data_root"]) { try self.load(self.data(file)) }
+    }
     try text("empty.csv", "")
     assertTwHINError(["empty.csv", "the file is empty"]) { try self.load(self.data(self.path("empty.csv"))) }
     try text("header.csv", "lhs,rel,rhs\n")
