@@ -9,7 +9,7 @@ enum Report {
     let lr = v.filter { $0.key.hasPrefix("learning_rate/") }.map(\.value).max() ?? 0
     return String(format: "step %6d  loss %.5f  %7.0f ex/s  data wait %4.1f%%  lr %.2e",
                   step, v["loss"] ?? .nan, v["examples_per_second"] ?? 0, 100 * (v["data_wait_fraction"] ?? 0), lr)
-      + (v[MetricsLog.skippedRecordsKey].map { String(format: "  skipped %.0f", $0) } ?? "")
+      + (v[MetricsLog.skippedRecordsKey].flatMap { $0 > 0 ? String(format: "  skipped %.0f", $0) : nil } ?? "")
   }
 
   static func evalTable(_ name: String, _ r: RecapEvaluator.Result) -> String {
