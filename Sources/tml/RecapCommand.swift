@@ -13,9 +13,10 @@ struct RecapCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The run's YAML config (e.g. configs/recap/small.yaml).") var config: String
     @Option(help: "Random seed for initialisation, shuffling and generated data.") var seed: UInt64 = 0
     @Option(help: "Parse worker threads of the input pipeline.") var workers: Int = 1
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
 
     func run(saveDir: String? = nil, steps: Int? = nil) throws -> RecapRun {
-      let run = try RecapRun(configPath: config, saveDir: saveDir, steps: steps)
+      let run = try RecapRun(configPath: config, saveDir: saveDir, steps: steps, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       run.workerThreads = workers
       return run
@@ -57,6 +58,7 @@ struct RecapCommand: ParsableCommand {
         case .progress(let step, _): bar.update(step)
         case .logged(let step, let values): bar.log(Report.trainLine(step: step, values))
         case .checkpointed(let step, let url): bar.log("checkpoint step \(step) → \(url.path)")
+        case .skippedRecords(let step, let file): bar.log(Report.skippedDuringTraining(step: step, file))
         case .finished(let step, let seconds): bar.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
         case .warning(let w): bar.log("warning: \(w)")
         }
@@ -90,8 +92,11 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run()
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
-      let n = try run.predict(model: model, inputGlob: input, output: output)
-      print("wrote \(n) predictions to \(output)")
+      let summary = try run.predict(model: model, inputGlob: input, output: output)
+      print("wrote \(summary.rows) predictions to \(output)")
+      if summary.rowsNotWritten > 0 {
+        print(Report.skippedRecords(summary.skipped, outcome: "\(summary.rowsNotWritten) rows not written").joined(separator: "\n"))
+      }
     }
   }
 

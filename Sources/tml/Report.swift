@@ -1,5 +1,7 @@
 import Foundation
 import Recap
+import TMLData
+import TMLTrain
 
 /// Console formatting of training logs, evaluation tables and scores.
 enum Report {
@@ -7,6 +9,7 @@ enum Report {
     let lr = v.filter { $0.key.hasPrefix("learning_rate/") }.map(\.value).max() ?? 0
     return String(format: "step %6d  loss %.5f  %7.0f ex/s  data wait %4.1f%%  lr %.2e",
                   step, v["loss"] ?? .nan, v["examples_per_second"] ?? 0, 100 * (v["data_wait_fraction"] ?? 0), lr)
+      + (v[MetricsLog.skippedRecordsKey].flatMap { $0 > 0 ? String(format: "  skipped %.0f", $0) : nil } ?? "")
   }
 
   static func evalTable(_ name: String, _ r: RecapEvaluator.Result) -> String {
@@ -22,14 +25,26 @@ enum Report {
       lines.append("  " + task.padding(toLength: 62, withPad: " ", startingAt: 0) + " " +
                    [f("auroc", "%7.4f"), f("rce", "%7.2f"), f("nrce", "%7.2f"), f("ctr", "%7.4f"), f("pctr", "%7.4f")].joined(separator: " "))
     }
+    if let skipped = r.skippedRecords, skipped.total > 0 { lines += skippedRecords(skipped, outcome: "not evaluated") }
     return lines.joined(separator: "\n")
+  }
+
+  /// Records skipped under ignore_data_errors: the total, then per file the count and first error.
+  static func skippedRecords(_ s: SkippedRecords, outcome: String) -> [String] {
+    ["skipped \(s.total) record\(s.total == 1 ? "" : "s") with data errors (ignore_data_errors), \(outcome):"]
+      + s.files.map { "  \($0.path): \($0.count) record\($0.count == 1 ? "" : "s"); first error: \($0.firstError)" }
+  }
+
+  /// A training-time notice that more records of a file were skipped.
+  static func skippedDuringTraining(step: Int, _ f: SkippedRecords.File) -> String {
+    "step \(step): \(f.count) record\(f.count == 1 ? "" : "s") of \(f.path) skipped so far (ignore_data_errors); first error: \(f.firstError)"
   }
 }
 
 extension PredictionTable {
   /// Scores, writes a TSV when `output` is given, and returns a printable summary.
   func scored(by score: EngagementScore, output: String?, top: Int) throws -> String {
-    let rows = scored(by: score)
+    let rows = try scored(by: score)
     let heads = score.weights.map(\.head).filter { tasks.contains($0) }
     if let output {
       var text = (idColumns + ["score"] + heads.map { "\($0)/contribution" }).joined(separator: "\t") + "\n"

@@ -34,6 +34,7 @@ struct TwHINCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Train (resuming from the newest checkpoint in the save dir, which is locked meanwhile), then evaluate validation_data.")
     @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
     @Option(help: "Override training.save_dir.") var saveDir: String?
     @Option(help: "Override training.num_epochs.") var epochs: Int?
     @Option(help: "Override training.num_train_steps.") var steps: Int?
@@ -41,7 +42,7 @@ struct TwHINCommand: ParsableCommand {
     @Option(help: "Resume from this checkpoint of the save dir (step_<N>) instead of the newest; newer ones are set aside.") var resumeFrom: String?
 
     func run() throws {
-      let run = try TwHINRun(configPath: config, saveDir: saveDir, epochs: epochs, steps: steps)
+      let run = try TwHINRun(configPath: config, saveDir: saveDir, epochs: epochs, steps: steps, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       run.resumeFrom = resumeFrom
       var bar: ProgressBar?
@@ -65,6 +66,7 @@ struct TwHINCommand: ParsableCommand {
           case .progress(let step, _): bar?.update(step)
           case .logged(let step, let v): (bar?.log ?? { print($0) })(TwHINReport.trainLine(step: step, v))
           case .checkpointed(let step, let url): (bar?.log ?? { print($0) })("checkpoint step \(step) → \(url.path)")
+          case .skippedRecords(let step, let file): (bar?.log ?? { print($0) })(Report.skippedDuringTraining(step: step, file))
           case .finished(let step, let seconds): bar?.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
           case .warning(let w): print("warning: \(w)")
           }
@@ -87,11 +89,12 @@ struct TwHINCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Evaluate a checkpoint on validation_data: filtered MRR, Hits@1/10/50, mean rank, AUC.")
     @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
     @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
     @Option(help: "Seed of the evaluation's sampled negatives.") var seed: UInt64 = 0
 
     func run() throws {
-      let run = try TwHINRun(configPath: config)
+      let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       var testReport: String?
       let m = try run.evaluate(checkpoint: URL(fileURLWithPath: checkpoint)) { event in
@@ -109,12 +112,13 @@ struct TwHINCommand: ParsableCommand {
     @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
     @Option(help: "Output directory.") var out: String
     @Option(name: .shortAndLong, help: "Optional config: names the translations' relations and maps rows to vocab ids.") var config: String?
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
 
     func run() throws {
       var relations: [String]? = nil
       var ids: [String: [Int64]] = [:]
       if let config {
-        let run = try TwHINRun(configPath: config)
+        let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
         relations = run.schema.relations.map(\.name)
         for (t, v) in zip(run.schema.tables, try run.vocabularies()) { if let v { ids[t.name] = v.idByRow } }
       }
@@ -134,6 +138,7 @@ struct TwHINCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "The k best rhs for (lhs, relation) by exact score ⟨e_lhs, e_rhs + t_r⟩.")
     @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
+    @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
     @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
     @Option(help: "Relation name (e.g. fav).") var relation: String
     @Option(help: "The lhs node: its raw id when the table has a vocab, else its row.") var lhs: Int64
@@ -142,7 +147,7 @@ struct TwHINCommand: ParsableCommand {
     @Option(help: "TSV with columns table, row, community (e.g. generate-graph's communities.tsv) to annotate the output.") var labels: String?
 
     func run() throws {
-      let run = try TwHINRun(configPath: config)
+      let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
       let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
       var known: KnownEdges? = nil
       if excludeKnown {
@@ -165,6 +170,7 @@ struct TwHINCommand: ParsableCommand {
 
 private func printLoaded(_ section: String, _ e: LoadedEdges) {
   print("\(section): \(e.edges.count) edges from \(e.files.count) file\(e.files.count == 1 ? "" : "s")\(e.skippedUnknownIDs > 0 ? " (\(e.skippedUnknownIDs) skipped: unknown ids)" : "")")
+  for f in e.skipped.files { print("  \(f.path): \(f.count) edge\(f.count == 1 ? "" : "s") skipped (unknown_ids: skip); first: \(f.firstError)") }
 }
 
 /// Console formatting for `tml twhin`.

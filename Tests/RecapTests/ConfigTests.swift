@@ -154,7 +154,8 @@ final class ConfigTests: XCTestCase {
 
   func testProcessEnvironmentIsTheDefault() throws {
     let home = try XCTUnwrap(ProcessInfo.processInfo.environment["HOME"])
-    let config = try RecapConfig.load(from: referenceConfigPath())
+    // TML_BASE (schema_path) is not set in the test environment: left as written.
+    let config = try RecapConfig.load(from: referenceConfigPath(), allowUnsetEnvironment: true)
     XCTAssertEqual(config.training.saveDir, home + "/tmp/runs/recap_local_debug")
   }
 
@@ -184,7 +185,7 @@ final class ConfigTests: XCTestCase {
   func testRecapTrainingDefaultsToAMillionSteps() throws {
     let yaml = try String(contentsOfFile: Self.fixture("recap_minimal.yaml"), encoding: .utf8)
       .replacingOccurrences(of: "  num_train_steps: 4\n", with: "")
-    XCTAssertEqual(try RecapConfig.decode(yaml: yaml).training.numTrainSteps, 1_000_000)
+    XCTAssertEqual(try RecapConfig.decode(yaml: yaml, environment: ["TML_TEST_DIR": "/t"]).training.numTrainSteps, 1_000_000)
     XCTAssertEqual(try YAMLLoader.decode(TrainingConfig.self, yaml: "save_dir: /x").numTrainSteps, 10_000)
   }
 
@@ -210,7 +211,7 @@ final class ConfigTests: XCTestCase {
 
   func testUnknownKeyIsRejectedWithItsKeyPath() throws {
     let path = Self.fixture("unknown_key.yaml")
-    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path) })
+    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path, environment: ["TML_TEST_DIR": "/t"]) })
     XCTAssertEqual(error.kind, .unknownKey)
     XCTAssertEqual(error.keyPath, #"model.tasks["recap.engagement.is_favorited"].mlp_config.layer_size"#)
     XCTAssertEqual(error.line, 13)
@@ -221,7 +222,7 @@ final class ConfigTests: XCTestCase {
 
   func testMissingRequiredKeyIsNamed() throws {
     let path = Self.fixture("missing_key.yaml")
-    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path) })
+    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path, environment: ["TML_TEST_DIR": "/t"]) })
     XCTAssertEqual(error.kind, .missingKey)
     XCTAssertEqual(error.keyPath, "train_data.global_batch_size")
     XCTAssertTrue(error.description.hasPrefix(path + ":"), error.description)
@@ -230,7 +231,7 @@ final class ConfigTests: XCTestCase {
 
   func testTwoLearningRateSchedulesAreRejected() throws {
     let path = Self.fixture("two_learning_rates.yaml")
-    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path) })
+    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path, environment: ["TML_TEST_DIR": "/t"]) })
     XCTAssertEqual(error.kind, .oneOf)
     XCTAssertEqual(error.keyPath, "optimizer.single_task_learning_rate")
     XCTAssertTrue(error.description.hasPrefix(path + ":"), error.description)
@@ -239,7 +240,7 @@ final class ConfigTests: XCTestCase {
 
   func testTwoDatasetInputsAreRejected() throws {
     let path = Self.fixture("two_inputs.yaml")
-    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path) })
+    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path, environment: ["TML_TEST_DIR": "/t"]) })
     XCTAssertEqual(error.kind, .oneOf)
     XCTAssertEqual(error.keyPath, "train_data")
     XCTAssertTrue(error.problem.contains("inputs, explicit_datetime_inputs, explicit_date_inputs"), error.problem)
@@ -336,10 +337,34 @@ final class ConfigTests: XCTestCase {
   }
 
   func testSubstitutionAppliesBeforeParsing() throws {
-    let training = try YAMLLoader.decode(TrainingConfig.self, yaml: "save_dir: ${NOPE}/$$run\nnum_train_steps: $STEPS",
+    let training = try YAMLLoader.decode(TrainingConfig.self, yaml: "save_dir: $${NOPE}/$$run\nnum_train_steps: $STEPS",
                                          environment: ["STEPS": "7"])
     XCTAssertEqual(training.saveDir, "${NOPE}/$run")
     XCTAssertEqual(training.numTrainSteps, 7)
+  }
+
+  func testUnsetVariableIsAnErrorNamingTheLine() throws {
+    let yaml = "# ${IN_A_COMMENT} is not read\nsave_dir: ${DATA_ROOT}/run\nnum_train_steps: $STEPS\n"
+    let error = try XCTUnwrap(configError { try YAMLLoader.decode(TrainingConfig.self, yaml: yaml, file: "run.yaml", environment: [:]) })
+    XCTAssertEqual(error.kind, .unsetVariable)
+    XCTAssertEqual(error.line, 2)
+    XCTAssertTrue(error.description.hasPrefix("run.yaml:2: ${DATA_ROOT} is not set"), error.description)
+    for part in ["$STEPS at line 3", "export DATA_ROOT=", "$$", "--allow-unset-env"] {
+      XCTAssertTrue(error.description.contains(part), "missing \(part): \(error.description)")
+    }
+    XCTAssertFalse(error.description.contains("IN_A_COMMENT"), error.description)
+    XCTAssertEqual(EnvironmentTemplate.expand(yaml, ["DATA_ROOT": "/d", "STEPS": "3"]).unset, [])
+  }
+
+  func testAllowUnsetEnvironmentLeavesUnsetVariablesAsWritten() throws {
+    let training = try YAMLLoader.decode(TrainingConfig.self, yaml: "save_dir: ${NOPE}/run\nnum_train_steps: 7", environment: [:],
+                                         allowUnsetEnvironment: true)
+    XCTAssertEqual(training.saveDir, "${NOPE}/run")
+    let path = Self.fixture("recap_minimal.yaml")
+    let error = try XCTUnwrap(configError { try RecapConfig.load(from: path, environment: [:]) })
+    XCTAssertTrue(error.description.hasPrefix("\(path):4: ${TML_TEST_DIR} is not set"), error.description)
+    let config = try RecapConfig.load(from: path, environment: [:], allowUnsetEnvironment: true)
+    XCTAssertEqual(config.training.saveDir, "${TML_TEST_DIR}/run")
   }
 
   func testUserIsTheLoginName() {

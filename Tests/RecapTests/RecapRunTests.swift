@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Recap
+import TMLData
 import TMLNN
 import TMLTrain
 
@@ -101,16 +102,90 @@ final class RecapRunTests: XCTestCase {
     XCTAssertEqual(step, 60)
     let output = dir.appendingPathComponent("preds.tsv").path
     let n = try more.predict(model: model, inputGlob: dir.appendingPathComponent("data/validation/part-0.tfrecord.gz").path, output: output)
-    XCTAssertEqual(n, 200)
+    XCTAssertEqual(n.rows, 200)
+    XCTAssertEqual(n.rowsNotWritten, 0)
     let table = try PredictionTable(path: output)
     XCTAssertEqual(table.rows.count, 200)
     XCTAssertEqual(table.tasks.count, 4)
-    let scored = table.scored(by: EngagementScore())
+    let scored = try table.scored(by: EngagementScore())
     XCTAssertGreaterThanOrEqual(scored[0].score, scored[199].score)
     let row = table.rows[0]
     let expected = 0.5 * row.calibrated["recap.engagement.is_favorited"]! + 1.0 * row.calibrated["recap.engagement.is_retweeted"]!
       + 13.5 * row.calibrated["recap.engagement.is_replied"]! - 74.0 * row.calibrated["recap.engagement.is_negative_feedback_v2"]!
     XCTAssertEqual(EngagementScore().score(row.calibrated).score, expected, accuracy: 1e-9)
+  }
+
+  /// Rewrites the TFRecord file at `path` (gzip when `compressed`) with an unparseable
+  /// record inserted before each index in `garbageAt` (indices of the new file).
+  func insertGarbage(_ path: String, at garbageAt: Set<Int>, compressed: Bool, to out: String? = nil) throws {
+    let reader = try TFRecordReader(path: path)
+    var records: [[UInt8]] = []
+    while let r = try reader.next() { records.append(r) }
+    for i in garbageAt.sorted() { records.insert([0x0A, 0x7F, 0x01], at: i) }
+    let w = try TFRecordWriter(path: out ?? path, compressed: compressed)
+    for r in records { try w.write(r) }
+    try w.close()
+  }
+
+  func metricsLines(_ run: RecapRun) throws -> [[String: Any]] {
+    try String(contentsOf: run.saveDir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+      .split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+  }
+
+  func testIgnoreDataErrorsCountsSkippedRecordsInMetricsAndPredict() throws {
+    var text = try String(contentsOfFile: try tinyConfig(steps: 10), encoding: .utf8)
+    text = text.replacingOccurrences(of: "  global_batch_size: 128\n  examples_shuffle_buffer_size", with: "  global_batch_size: 128\n  ignore_data_errors: true\n  examples_shuffle_buffer_size")
+    text = text.replacingOccurrences(of: "    global_batch_size: 128\n    seg_dense_schema", with: "    global_batch_size: 128\n    ignore_data_errors: true\n    seg_dense_schema")
+    XCTAssertEqual(text.components(separatedBy: "ignore_data_errors: true").count, 3, "both datasets ignore data errors")
+    let path = dir.appendingPathComponent("ignore.yaml").path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let run = try RecapRun(configPath: path)
+    try run.generateData(examples: 1_000, files: 2)
+    let data = dir.appendingPathComponent("data").path
+    try insertGarbage("\(data)/train/part-1.tfrecord.gz", at: [0, 7, 50], compressed: true)
+    try insertGarbage("\(data)/validation/part-1.tfrecord.gz", at: [3, 4, 90], compressed: true)
+
+    var notices: [SkippedRecords.File] = []
+    try run.train(onEvent: { if case .skippedRecords(_, let f) = $0 { notices.append(f) } })
+    let lines = try metricsLines(run)
+    // Train lines carry the total so far; each growth has a per-file line (the train data
+    // repeats, so the count grows by 3 per pass over part-1).
+    let train = try XCTUnwrap(lines.last { $0["kind"] as? String == "train" })
+    let trainSkipped = try XCTUnwrap(train["data/skipped_records"] as? Double)
+    XCTAssertGreaterThanOrEqual(trainSkipped, 3)
+    let trainFiles = lines.filter { $0["kind"] as? String == "skipped_records" && $0["dataset"] as? String == "train" }
+    XCTAssertEqual(Set(trainFiles.compactMap { $0["file"] as? String }), ["\(data)/train/part-1.tfrecord.gz"])
+    XCTAssertEqual(trainFiles.last?["records"] as? Double, trainSkipped)
+    XCTAssertTrue((trainFiles.last?["first_error"] as? String)?.contains("part-1.tfrecord.gz: record 0") ?? false, "\(trainFiles)")
+    XCTAssertEqual(notices.last.map { Double($0.count) }, trainSkipped, "the CLI hears of the same counts")
+    // Evaluation reads the validation files once: exactly the 3 bad records, first at record 3.
+    let eval = try XCTUnwrap(lines.last { $0["kind"] as? String == "eval/validation" })
+    XCTAssertEqual(eval["data/skipped_records"] as? Double, 3)
+    let evalFile = try XCTUnwrap(lines.last { $0["kind"] as? String == "skipped_records" && $0["dataset"] as? String == "validation" })
+    XCTAssertEqual(evalFile["file"] as? String, "\(data)/validation/part-1.tfrecord.gz")
+    XCTAssertEqual(evalFile["records"] as? Double, 3)
+    XCTAssertTrue((evalFile["first_error"] as? String)?.contains("record 3") ?? false, "\(evalFile)")
+
+    // Predict on a plain file: validation part-0 (100 examples) with an unparseable record
+    // inserted at 5 and the records at 10 and 20 damaged (data CRC): 98 rows.
+    let input = dir.appendingPathComponent("bad.tfrecord").path
+    try insertGarbage("\(data)/validation/part-0.tfrecord.gz", at: [5], compressed: false, to: input)
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input)))
+    var offset = 0
+    for r in 0..<21 {
+      let n = bytes[offset..<(offset + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+      if r == 10 || r == 20 { bytes[offset + 12] ^= 0x01 }
+      offset += 16 + n
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: input))
+    let output = dir.appendingPathComponent("preds.tsv").path
+    let (model, _) = try run.loadModel(checkpoint: run.saveDir)
+    let summary = try run.predict(model: model, inputGlob: input, output: output)
+    XCTAssertEqual(summary.rows, 98)
+    XCTAssertEqual(summary.rowsNotWritten, 3)
+    XCTAssertEqual(summary.skipped.files.map(\.path), [input])
+    XCTAssertTrue(summary.skipped[input]?.firstError.contains("record 5") ?? false, "\(summary.skipped)")
+    XCTAssertEqual(try PredictionTable(path: output).rows.count, 98)
   }
 
   func testScoreWeightsFileOverridesDefaults() throws {

@@ -76,6 +76,21 @@ final class ParquetFixtureTests: XCTestCase {
     }
   }
 
+  func testZeroRowFilesAsPyarrowWritesThemReadAsEmptyColumns() throws {
+    // One row group of 0 rows; its chunks hold only a dictionary page (data_page_offset 0)
+    // or, without dictionary encoding, no page at all (0 bytes).
+    for name in ["empty_edges_dict.parquet", "empty_edges_plain.parquet"] {
+      let pf = try ParquetFile(path: ParquetFixtures.path(name))
+      XCTAssertEqual(pf.rowCount, 0, name)
+      XCTAssertEqual(pf.rowGroupCount, 1, name)
+      XCTAssertEqual(pf.schema.map(\.name), ["lhs", "rel", "rhs"], name)
+      for c in ["lhs", "rel", "rhs"] {
+        XCTAssertEqual(try pf.readInt64Column(c), [], "\(name): \(c)")
+        XCTAssertEqual(try pf.readColumn(c, rowGroup: 0).count, 0, "\(name): \(c)")
+      }
+    }
+  }
+
   func testReadInt64ColumnWidensInt32AndRejectsNullsNamingTheRow() throws {
     let files = try ParquetFixtures.load()
     let f = try XCTUnwrap(files.first { $0.name == "flat_snappy_dict_v2.parquet" })

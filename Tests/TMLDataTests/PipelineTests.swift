@@ -32,6 +32,17 @@ final class PipelineTests: XCTestCase {
     XCTAssertEqual(all, all.sorted())
   }
 
+  func testGlobTakesAnExistingPathWithGlobCharactersAsWritten() throws {
+    try touch(["data[1].tfrecord", "data1.tfrecord", "a*b.gz", "aXb.gz", "q?.gz", "qq.gz"])
+    let d = dir.path
+    XCTAssertEqual(try FileGlob.expand("\(d)/data[1].tfrecord"), ["\(d)/data[1].tfrecord"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/a*b.gz"), ["\(d)/a*b.gz"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/q?.gz"), ["\(d)/q?.gz"])
+    // A pattern that is not itself a file still globs.
+    XCTAssertEqual(try FileGlob.expand("\(d)/data[12].tfrecord"), ["\(d)/data1.tfrecord"])
+    XCTAssertEqual(try FileGlob.expand("\(d)/a?b.gz"), ["\(d)/a*b.gz", "\(d)/aXb.gz"])
+  }
+
   func testGlobWithoutMatchesOrRemotePathIsAnError() throws {
     let pattern = dir.appendingPathComponent("nothing-*.tfrecord").path
     S.assertDataError([pattern, "no files match"]) { try FileGlob.expand(pattern) }
@@ -195,15 +206,21 @@ final class PipelineTests: XCTestCase {
     XCTAssertNotEqual(try run(seed: 43, threads: 3), one)
   }
 
-  /// Flips a data byte of record `record` of a plain (uncompressed) TFRecord file.
-  func corrupt(_ path: String, record: Int) throws {
-    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+  /// The byte offset of record `record` of a plain (uncompressed) TFRecord file.
+  func offset(of record: Int, in path: String) throws -> Int {
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     var offset = 0
     for _ in 0..<record {
       let n = bytes[offset..<(offset + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
       offset += 16 + n
     }
-    bytes[offset + 12 + 3] ^= 0x40
+    return offset
+  }
+
+  /// Flips a data byte of record `record` of a plain (uncompressed) TFRecord file.
+  func corrupt(_ path: String, record: Int) throws {
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    bytes[try offset(of: record, in: path) + 12 + 3] ^= 0x40
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }
 
@@ -232,8 +249,8 @@ final class PipelineTests: XCTestCase {
     let seen = try drain(pipe).flatMap { $0 }
     XCTAssertEqual(seen.sorted(), ids.filter { $0 != 2007 })
     XCTAssertEqual(pipe.skippedRecords, 1)
-    XCTAssertEqual(pipe.skippedErrors.count, 1)
-    XCTAssertTrue(pipe.skippedErrors.first?.contains(paths[2]) ?? false, "\(pipe.skippedErrors)")
+    XCTAssertEqual(pipe.skipped.files.map(\.path), [paths[2]])
+    XCTAssertTrue(pipe.skipped[paths[2]]?.firstError.contains(paths[2]) ?? false, "\(pipe.skipped)")
   }
 
   func testUnparseableRecordIsAnErrorOrSkippedAndCounted() throws {
@@ -251,7 +268,35 @@ final class PipelineTests: XCTestCase {
     let pipe = try pipeline(paths, .init(batchSize: 4, shuffleBufferSize: 8, workerThreads: 2, dropRemainder: false, ignoreDataErrors: true))
     XCTAssertEqual(try drain(pipe).flatMap { $0 }.sorted(), ids)
     XCTAssertEqual(pipe.skippedRecords, 1)
-    XCTAssertTrue(pipe.skippedErrors.first?.contains("record 1") ?? false, "\(pipe.skippedErrors)")
+    XCTAssertTrue(pipe.skipped[bad]?.firstError.contains("record 1") ?? false, "\(pipe.skipped)")
+  }
+
+  func testIgnoreDataErrorsCountsSkippedRecordsPerFileWithTheFirstError() throws {
+    // Three plain files of 10 records: part-0 clean; part-1 a CRC error at record 1 and an
+    // unparseable record at 6; part-2 an unparseable record at 2 and CRC errors at 5 and 7.
+    var paths: [String] = [], good: [Int64] = []
+    for f in 0..<3 {
+      let path = dir.appendingPathComponent("part-\(f).tfrecord").path
+      let unparseable = [1: 6, 2: 2][f]
+      try S.writeTFRecord(try (0..<10).map { i in try Self.example(id: Int64(f * 1000 + i), contLength: i == unparseable ? 3 : 2) }, to: path)
+      let crc = [1: [1], 2: [5, 7]][f] ?? []
+      for r in crc { try corrupt(path, record: r) }
+      paths.append(path)
+      good += (0..<10).filter { $0 != unparseable && !crc.contains($0) }.map { Int64(f * 1000 + $0) }
+    }
+    let firstCRC = try offset(of: 1, in: paths[1])
+    for threads in [1, 3] {
+      let pipe = try pipeline(paths, .init(batchSize: 4, shuffleBufferSize: 8, seed: 3, workerThreads: threads, dropRemainder: false, ignoreDataErrors: true))
+      XCTAssertEqual(try drain(pipe).flatMap { $0 }.sorted(), good)
+      let skipped = pipe.skipped
+      XCTAssertEqual(skipped.total, 5)
+      XCTAssertEqual(skipped.files.map(\.path), [paths[1], paths[2]])
+      XCTAssertEqual(skipped.files.map(\.count), [2, 3])
+      let first1 = try XCTUnwrap(skipped[paths[1]]?.firstError)
+      XCTAssertTrue(first1.hasPrefix(paths[1]) && first1.contains("CRC") && first1.contains("byte offset \(firstCRC)"), first1)
+      let first2 = try XCTUnwrap(skipped[paths[2]]?.firstError)
+      XCTAssertTrue(first2.hasPrefix(paths[2]) && first2.contains("record 2") && first2.contains("cont"), first2)
+    }
   }
 
   func testBuilderErrorsReachTheConsumer() throws {

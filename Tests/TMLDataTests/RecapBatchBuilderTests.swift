@@ -135,7 +135,9 @@ final class RecapBatchBuilderTests: XCTestCase {
     XCTAssertEqual(batch.meta["meta__tweet_id"], [0, 2])
     XCTAssertEqual(S.row(batch.continuous, 1), (0..<32).map { Float(2000 + $0) })
     XCTAssertEqual(skipped.count, 1)
-    XCTAssertTrue(skipped[0].contains("record 41") && skipped[0].contains("disc_vals"), skipped[0])
+    XCTAssertEqual(skipped.first?.file, "data/part-7.tfrecord.gz")
+    XCTAssertEqual(skipped.first?.index, 41)
+    XCTAssertTrue(skipped[0].message.contains("record 41") && skipped[0].message.contains("disc_vals"), skipped[0].message)
   }
 
   func testAllRecordsBadWhileSkippingGivesAnEmptyBatch() throws {

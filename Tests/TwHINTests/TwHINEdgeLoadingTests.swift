@@ -86,6 +86,19 @@ final class TwHINEdgeLoadingTests: XCTestCase {
     XCTAssertEqual(e.skippedUnknownIDs, 2)
   }
 
+  func testSkippedUnknownIDsAreCountedPerFileWithTheFirstProblem() throws {
+    try parquet("a.parquet", lhs: [1, 2, 3], rel: [0, 0, 0], rhs: [4, 5, 6])
+    try parquet("b.parquet", lhs: [1, 11, 2, 12], rel: [0, 0, 1, 1], rhs: [30, 5, 3, 14])
+    let e = try load(data(path("*.parquet"), unknown: .skip))
+    XCTAssertEqual(e.edges.count, 4)
+    XCTAssertEqual(e.skippedUnknownIDs, 3)
+    XCTAssertEqual(e.skipped.files.map(\.path), [path("b.parquet")])
+    XCTAssertEqual(e.skipped[path("b.parquet")]?.count, 3)
+    let first = try XCTUnwrap(e.skipped[path("b.parquet")]?.firstError)
+    XCTAssertTrue(first.contains("b.parquet: row 0") && first.contains("rhs id 30") && first.contains("outside table \"tweet\""), first)
+    XCTAssertFalse(first.contains("unknown_ids: skip"), "the fix is for the error, not the count: \(first)")
+  }
+
   func testBadVocabulariesAreErrors() throws {
     try ParquetWriter.write(path: path("v.parquet"), columns: [("id", .int64([1, 2])), ("index", .int64([0, 10]))])
     assertTwHINError(["v.parquet", "row 1", "index 10", "outside table \"user\""]) { try Vocabulary(path: self.path("v.parquet"), table: "user", rows: 10) }
@@ -117,6 +130,12 @@ final class TwHINEdgeLoadingTests: XCTestCase {
   func testEmptyFilesAreErrors() throws {
     try parquet("empty.parquet", lhs: [], rel: [], rhs: [])
     assertTwHINError(["empty.parquet", "has no edges"]) { try self.load(self.data(self.path("empty.parquet"))) }
+    // Zero-row files as pyarrow writes them (an empty row group, chunks without data pages).
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/parquet")
+    for name in ["empty_edges_dict.parquet", "empty_edges_plain.parquet"] {
+      let file = fixtures.appendingPathComponent(name).path
+      assertTwHINError([file, "has no edges", "remove it from train_data.data_root"]) { try self.load(self.data(file)) }
+    }
     try text("empty.csv", "")
     assertTwHINError(["empty.csv", "the file is empty"]) { try self.load(self.data(self.path("empty.csv"))) }
     try text("header.csv", "lhs,rel,rhs\n")

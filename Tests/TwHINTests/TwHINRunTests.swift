@@ -73,6 +73,28 @@ final class TwHINRunTests: XCTestCase {
     XCTAssertEqual(again.allCandidates, result.evaluation.allCandidates)
   }
 
+  func testEdgesSkippedForUnknownIDsAreLoggedPerFile() throws {
+    // 10 of the 200 user rows are cut off: edges of users 190..<200 are skipped.
+    let r = try makeRun(epochs: 1, [("num_embeddings: 200", "num_embeddings: 190"),
+                                    ("per_replica_batch_size: 64", "per_replica_batch_size: 64\n  unknown_ids: skip")])
+    r.evaluateAtStart = false
+    try r.train()
+    let data = try r.loadData()
+    XCTAssertGreaterThan(data.train.skippedUnknownIDs, 0)
+    let lines = try String(contentsOf: r.saveDir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+      .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+      .filter { $0["kind"] as? String == "skipped_records" }
+    for (section, loaded) in [("train_data", data.train), ("validation_data", data.validation)] {
+      let logged = lines.filter { $0["dataset"] as? String == section }
+      XCTAssertEqual(logged.compactMap { $0["file"] as? String }, loaded.skipped.files.map(\.path), section)
+      XCTAssertEqual(logged.compactMap { $0["records"] as? Double }.reduce(0, +), Double(loaded.skippedUnknownIDs), section)
+      for line in logged {
+        let first = try XCTUnwrap(line["first_error"] as? String)
+        XCTAssertTrue(first.contains("outside table \"user\"") && first.contains("rows 0..<190"), first)
+      }
+    }
+  }
+
   func testAResumedRunEndsExactlyWhereAnUninterruptedOneDoes() throws {
     let whole = try makeRun(epochs: 3, saveDir: "whole")
     let a = try whole.train()

@@ -44,13 +44,15 @@ public struct RecapConfig: Codable, Equatable, Sendable {
   }
 
   /// Loads a YAML file with `${VAR}` substitution from `environment` (default: the
-  /// process environment). Throws `ConfigError`.
-  public static func load(from path: String, environment: [String: String]? = nil) throws -> RecapConfig {
-    try YAMLLoader.load(RecapConfig.self, from: path, environment: environment)
+  /// process environment; an unset variable is an error unless `allowUnsetEnvironment`).
+  /// Throws `ConfigError`.
+  public static func load(from path: String, environment: [String: String]? = nil, allowUnsetEnvironment: Bool = false) throws -> RecapConfig {
+    try YAMLLoader.load(RecapConfig.self, from: path, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)
   }
 
   /// Decodes YAML text; `file` names it in errors.
-  public static func decode(yaml: String, file: String = "<string>", environment: [String: String]? = nil) throws -> RecapConfig {
-    try YAMLLoader.decode(RecapConfig.self, yaml: yaml, file: file, environment: environment)
+  public static func decode(yaml: String, file: String = "<string>", environment: [String: String]? = nil,
+                            allowUnsetEnvironment: Bool = false) throws -> RecapConfig {
+    try YAMLLoader.decode(RecapConfig.self, yaml: yaml, file: file, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)
   }
 }

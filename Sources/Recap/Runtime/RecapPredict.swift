@@ -5,9 +5,10 @@ import TMLTensor
 extension RecapRun {
   /// Writes one line per example of the files matching `inputGlob`: the `meta__*` ids
   /// present, then per task `<task>/logit`, `<task>/probability`, `<task>/calibrated`.
-  /// TSV with a header, or JSONL when `output` ends in `.jsonl`. Returns the count.
+  /// TSV with a header, or JSONL when `output` ends in `.jsonl`. Returns the rows written
+  /// and the records skipped for data errors (with `ignore_data_errors`), which have no row.
   @discardableResult
-  public func predict(model: MultiTaskRankingModel, inputGlob: String, output: String) throws -> Int {
+  public func predict(model: MultiTaskRankingModel, inputGlob: String, output: String) throws -> RecapPredictSummary {
     var data = trainData
     data.inputs = inputGlob
     data.datedInputs = nil
@@ -40,6 +41,6 @@ extension RecapRun {
       out.write(Data(text.utf8))
       count += batch.size
     }
-    return count
+    return RecapPredictSummary(rows: count, skipped: pipe.skipped)
   }
 }

@@ -23,8 +23,10 @@ public final class RecapRun {
   /// Resume from this checkpoint of the save dir (`step_<N>`, `N` or its path) instead of the newest.
   public var resumeFrom: String?
 
-  public init(configPath: String, saveDir: String? = nil, steps: Int? = nil) throws {
-    var config = try RecapConfig.load(from: configPath)
+  /// `allowUnsetEnvironment` leaves `${VAR}`s that are not set as written (the original's
+  /// `safe_substitute`) instead of failing.
+  public init(configPath: String, saveDir: String? = nil, steps: Int? = nil, allowUnsetEnvironment: Bool = false) throws {
+    var config = try RecapConfig.load(from: configPath, allowUnsetEnvironment: allowUnsetEnvironment)
     if let steps { config.training.numTrainSteps = steps }
     self.config = config
     configURL = URL(fileURLWithPath: configPath)
@@ -85,7 +87,9 @@ public final class RecapRun {
   }
 
   /// Evaluates `model` on every validation dataset for `num_eval_steps` batches each,
-  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`).
+  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`). With
+  /// `ignore_data_errors` the eval line carries the records skipped (`data/skipped_records`),
+  /// with a `skipped_records` line per file.
   public func evaluate(model: MultiTaskRankingModel, step: Int, onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
     let task = RecapTrainingTask(model: model)
     let log = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
@@ -94,10 +98,16 @@ public final class RecapRun {
       let evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
       let pipe = try pipeline(data, epochs: 1, shuffle: false)
       let steps = config.training.numEvalSteps
-      let result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
+      var result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
       var values = result.metrics
       values["loss"] = result.loss
       values["examples"] = Double(result.examples)
+      if data.ignoreDataErrors {
+        let skipped = pipe.skipped
+        result.skippedRecords = skipped
+        values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
+        for file in skipped.files { try log.appendSkipped(file, dataset: name, step: step) }
+      }
       try log.append(kind: "eval/\(name)", step: step, values)
       let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/\(name)"))
       try board.add(values, step: step)

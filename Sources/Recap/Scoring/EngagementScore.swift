@@ -6,6 +6,8 @@ import Foundation
 ///
 /// with p_h each head's (calibrated) probability. The default weights are Twitter's
 /// published April-2023 values; a YAML or JSON file `{head: weight}` overrides them.
+/// Scoring a predictions file checks the heads (`check(heads:in:)`): every head the file
+/// names must be a column, and at least one weighted head must be.
 public struct EngagementScore: Sendable {
   public static let defaultWeights: [(head: String, weight: Double)] = [
     ("recap.engagement.is_favorited", 0.5),
@@ -21,6 +23,8 @@ public struct EngagementScore: Sendable {
   ]
 
   public var weights: [(head: String, weight: Double)]
+  /// The heads a weights file set, and the file (nil for the defaults).
+  public var overrides: (file: String, heads: [String])?
 
   public init(weights: [(head: String, weight: Double)] = EngagementScore.defaultWeights) { self.weights = weights }
 
@@ -48,10 +52,29 @@ public struct EngagementScore: Sendable {
       }
     }
     var w = EngagementScore.defaultWeights
-    for (k, v) in overrides {
+    for (k, v) in overrides.sorted(by: { $0.key < $1.key }) {
       if let i = w.firstIndex(where: { $0.head == k }) { w[i].weight = v } else { w.append((k, v)) }
     }
     weights = w
+    self.overrides = (path, overrides.keys.sorted())
+  }
+
+  /// Checks the weights against the heads of a predictions file (`source` names it): a
+  /// head the weights file names that is not a column would silently add nothing, and
+  /// with no weighted head among the columns every score would be 0 — both are errors
+  /// listing the file's heads.
+  public func check(heads: [String], in source: String) throws {
+    let available = Set(heads)
+    let listed = heads.isEmpty ? "none" : heads.joined(separator: ", ")
+    if let overrides {
+      let unknown = overrides.heads.filter { !available.contains($0) }
+      guard unknown.isEmpty else {
+        throw ScoreError("\(overrides.file): head\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) match\(unknown.count == 1 ? "es" : "") no column of \(source); its heads are: \(listed). Fix the name\(unknown.count == 1 ? "" : "s") in the weights file")
+      }
+    }
+    guard weights.contains(where: { available.contains($0.head) }) else {
+      throw ScoreError("\(source): none of the weighted heads is a column (its heads are: \(listed)); every score would be 0. Pass --weights with {head: weight} for these heads")
+    }
   }
 
   /// The score and each head's contribution (weight · p) for one candidate; heads the

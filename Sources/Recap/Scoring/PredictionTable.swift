@@ -1,8 +1,10 @@
 import Foundation
 
 /// The output of `tml recap predict` read back: per example the id columns and, per task,
-/// logit / probability / calibrated probability.
+/// logit / probability / calibrated probability. A file without `<head>/calibrated`
+/// columns, or a row without a value for one, is an error naming the file and line.
 public struct PredictionTable {
+  public var path: String
   public var idColumns: [String]
   public var tasks: [String]
   public var rows: [(ids: [String], calibrated: [String: Double])]
@@ -10,9 +12,14 @@ public struct PredictionTable {
   public init(path: String) throws {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScoreError("\(path): cannot read predictions") }
     var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    self.path = path
     idColumns = []
     tasks = []
     rows = []
+    guard !lines.isEmpty else { throw ScoreError("\(path): empty predictions file; score the output of tml recap predict") }
+    func noHeads(_ columns: [String]) -> ScoreError {
+      ScoreError("\(path): no head columns (<head>/calibrated) among \(columns.joined(separator: ", ")); score the output of tml recap predict")
+    }
     if path.hasSuffix(".jsonl") {
       for (n, line) in lines.enumerated() {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
@@ -21,18 +28,24 @@ public struct PredictionTable {
         if n == 0 {
           idColumns = obj.keys.filter { !$0.contains("/") }.sorted()
           tasks = obj.keys.filter { $0.hasSuffix("/calibrated") }.map { String($0.dropLast("/calibrated".count)) }.sorted()
+          guard !tasks.isEmpty else { throw noHeads(obj.keys.sorted()) }
         }
         var c: [String: Double] = [:]
-        for t in tasks { c[t] = (obj["\(t)/calibrated"] as? NSNumber)?.doubleValue }
+        for t in tasks {
+          guard let v = (obj["\(t)/calibrated"] as? NSNumber)?.doubleValue else {
+            throw ScoreError("\(path):\(n + 1): no number for \(t)/calibrated (the first line has it)")
+          }
+          c[t] = v
+        }
         rows.append((idColumns.map { "\(obj[$0] ?? "")" }, c))
       }
       return
     }
-    guard !lines.isEmpty else { throw ScoreError("\(path): empty predictions file") }
     let header = lines.removeFirst().split(separator: "\t").map(String.init)
     idColumns = header.filter { !$0.contains("/") }
     let calibratedColumns = header.enumerated().filter { $0.element.hasSuffix("/calibrated") }
     tasks = calibratedColumns.map { String($0.element.dropLast("/calibrated".count)) }
+    guard !tasks.isEmpty else { throw noHeads(header) }
     let idIndex = header.enumerated().filter { !$0.element.contains("/") }.map(\.offset)
     for (n, line) in lines.enumerated() {
       let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -49,8 +62,10 @@ public struct PredictionTable {
   }
 
   /// Scores every row; returns rows sorted by descending score with contributions.
-  public func scored(by score: EngagementScore) -> [(ids: [String], score: Double, contributions: [(head: String, value: Double)])] {
-    rows.map { r in
+  /// Weights naming heads that are not columns are an error (`EngagementScore.check`).
+  public func scored(by score: EngagementScore) throws -> [(ids: [String], score: Double, contributions: [(head: String, value: Double)])] {
+    try score.check(heads: tasks, in: path)
+    return rows.map { r in
       let s = score.score(r.calibrated)
       return (r.ids, s.score, s.contributions)
     }.sorted { $0.score > $1.score }

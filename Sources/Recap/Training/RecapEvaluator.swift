@@ -22,6 +22,8 @@ public struct RecapEvaluator {
     public var metrics: [String: Double]
     public var examples: Int
     public var loss: Double
+    /// Records the pipeline skipped for data errors, per file (`ignore_data_errors`; nil without).
+    public var skippedRecords: SkippedRecords? = nil
   }
 
   public func evaluate(maxSteps: Int?, next: () throws -> RecapBatch?) throws -> Result {

@@ -37,4 +37,5 @@ public struct PipelineBatchSource<Batch>: BatchSource {
     for _ in 0..<batches { guard try pipeline.next() != nil else { return } }
   }
   public var waitSeconds: Double { pipeline.waitSeconds }
+  public var skippedRecords: SkippedRecords? { pipeline.options.ignoreDataErrors ? pipeline.skipped : nil }
 }

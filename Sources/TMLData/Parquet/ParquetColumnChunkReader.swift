@@ -85,6 +85,11 @@ struct ParquetColumnChunkReader {
     guard chunk.numValues == Int64(rowGroupRows) else {
       throw fail("column chunk has \(chunk.numValues) values but the row group has \(rowGroupRows) rows (a flat column has one value per row)")
     }
+    // A row group of 0 rows (how pyarrow writes an empty table) has nothing to decode; its
+    // chunk may hold no pages (size 0) or only a dictionary page (data_page_offset 0).
+    if rowGroupRows == 0 {
+      return ParquetColumnValues(column: column, storage: B(expectedRows: 0).storage(), validity: column.isOptional ? ParquetValidity() : nil)
+    }
     let range = try byteRange()
     let bytes = try file.read(offset: range.lowerBound, count: range.count)
 

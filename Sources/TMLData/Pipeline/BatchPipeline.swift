@@ -7,10 +7,11 @@ import Foundation
 /// Batches come out in the same order for the same seed whatever the thread count.
 /// Reading repeats over the files for `epochs` passes (nil: forever). Bad records
 /// (CRC, framing, parse errors) stop the pipeline with an error naming file and record,
-/// or with `ignoreDataErrors` are skipped and counted in `skippedRecords`.
+/// or with `ignoreDataErrors` are skipped and counted per file in `skipped` (how many,
+/// and the first error of each file).
 ///
-///     let pipe = try BatchPipeline(files: paths, options: .init(batchSize: 128, seed: 1)) { records in
-///       try builder.build(records)
+///     let pipe = try BatchPipeline(files: paths, options: .init(batchSize: 128, seed: 1)) { records, skipBad in
+///       try builder.build(records, skippingBadRecords: skipBad)
 ///     }
 ///     while let batch = try pipe.next() { … }
 public final class BatchPipeline<Batch> {
@@ -39,7 +40,7 @@ public final class BatchPipeline<Batch> {
 
   /// Builds a batch from raw records; the second result lists records it skipped
   /// (only when asked to skip bad records).
-  public typealias Builder = ([RawRecord], _ skipBad: Bool) throws -> (Batch, skipped: [String])
+  public typealias Builder = ([RawRecord], _ skipBad: Bool) throws -> (Batch, skipped: [SkippedRecord])
 
   private let core: PipelineCore<Batch>
 
@@ -52,10 +53,11 @@ public final class BatchPipeline<Batch> {
 
   public var files: [String] { core.files }
   public var options: Options { core.options }
-  /// Records skipped because of data errors (with `ignoreDataErrors`).
-  public var skippedRecords: Int { core.skippedRecords }
-  /// The first skipped errors, for the end-of-run report.
-  public var skippedErrors: [String] { core.skippedErrors }
+  /// Records skipped because of data errors (with `ignoreDataErrors`), in all files.
+  public var skippedRecords: Int { core.skipped.total }
+  /// Records skipped because of data errors, per file, with each file's first error.
+  /// Counts grow as the pipeline reads (it reads ahead of `next()` by the prefetch queue).
+  public var skipped: SkippedRecords { core.skipped }
   /// Seconds `next()` spent waiting for a batch (pipeline slower than its consumer).
   public var waitSeconds: Double { core.waitSeconds }
   /// Records read from the files so far.
@@ -79,8 +81,7 @@ final class PipelineCore<Batch>: @unchecked Sendable {
   private var producedAll = false
   private var failure: Error?
   private var stopped = false
-  private var readErrors: [String] = []
-  private var skipped = 0
+  private var skippedRecords = SkippedRecords()
   /// Seconds `next()` spent waiting for a batch (pipeline slower than its consumer).
   public private(set) var waitSeconds: Double = 0
   public private(set) var recordsRead = 0
@@ -103,10 +104,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
     for t in threads { t.start() }
   }
 
-  /// Records skipped because of data errors (with `ignoreDataErrors`).
-  public var skippedRecords: Int { lock.lock(); defer { lock.unlock() }; return skipped }
-  /// The first skipped errors, for the end-of-run report.
-  public var skippedErrors: [String] { lock.lock(); defer { lock.unlock() }; return readErrors }
+  /// Records skipped because of data errors (with `ignoreDataErrors`), per file.
+  public var skipped: SkippedRecords { lock.lock(); defer { lock.unlock() }; return skippedRecords }
 
   /// Stops the threads (also done on deinit).
   public func stop() {
@@ -156,18 +155,27 @@ final class PipelineCore<Batch>: @unchecked Sendable {
       outer: while options.epochs.map({ epoch < $0 }) ?? true {
         for file in files {
           let reader = try TFRecordReader(path: file, ignoreDataErrors: options.ignoreDataErrors)
-          var index = 0
+          var index = 0, counted = 0
+          // Counts the records the reader skipped since the last call; they come before record `index`.
+          func countReaderSkips() {
+            guard reader.skippedRecords > counted else { return }
+            lock.lock()
+            skippedRecords.add(file: file, count: reader.skippedRecords - counted, beforeRecord: index, unparseable: false,
+                               message: counted < reader.skippedErrors.count ? reader.skippedErrors[counted] : "\(file): unreadable record")
+            lock.unlock()
+            counted = reader.skippedRecords
+          }
           while let bytes = try reader.next() {
+            countReaderSkips()
             let record = RawRecord(bytes: bytes, file: file, index: index)
             index += 1
             if let out = options.shuffleBufferSize > 1 ? shuffle.push(record) : record {
               if !emit(out) { break outer }
             }
           }
+          countReaderSkips()
           lock.lock()
           recordsRead += reader.recordsRead
-          skipped += reader.skippedRecords
-          readErrors += reader.skippedErrors.prefix(max(0, 100 - readErrors.count))
           lock.unlock()
           if reader.recordsRead == 0 && reader.skippedRecords == 0 && epoch == 0 && options.epochs == nil {
             throw DataError("\(file): contains no records; an endless pipeline over empty files would never produce a batch")
@@ -208,8 +216,7 @@ final class PipelineCore<Batch>: @unchecked Sendable {
         let (batch, bad) = try build(records, options.ignoreDataErrors)
         lock.lock()
         ready[seq] = batch
-        skipped += bad.count
-        readErrors += bad.prefix(max(0, 100 - readErrors.count))
+        skippedRecords.add(bad)
         lock.broadcast()
         lock.unlock()
       } catch {

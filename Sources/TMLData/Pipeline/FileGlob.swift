@@ -6,13 +6,16 @@ import Darwin
 #endif
 
 /// Shell-style file globs (`data/part-*.tfrecord.gz`), sorted, and sharding of the
-/// result across workers.
+/// result across workers. A path that exists is taken as written, even when its name
+/// has glob characters (`data[1].tfrecord`, `a*b.gz`).
 public enum FileGlob {
-  /// Paths matching `pattern`, sorted. A pattern without wildcards must name a file.
+  /// Paths matching `pattern`, sorted; `[pattern]` when a file of that exact name exists.
+  /// A pattern without wildcards must name a file.
   public static func expand(_ pattern: String) throws -> [String] {
     if pattern.hasPrefix("gs://") || pattern.hasPrefix("s3://") || pattern.hasPrefix("hdfs://") {
       throw DataError("\(pattern): cannot read remote (\(pattern.prefix { $0 != ":" })://) paths; download the files and point the config at a local path or glob")
     }
+    if FileManager.default.fileExists(atPath: pattern) { return [pattern] }
     var g = glob_t()
     defer { globfree(&g) }
     let rc = glob(pattern, 0, nil, &g)

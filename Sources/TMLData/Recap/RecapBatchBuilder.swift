@@ -85,9 +85,9 @@ public struct RecapBatchBuilder {
 
   /// Builds a batch; with `skippingBadRecords` a record that fails to parse or has a
   /// label other than 0/1 is left out and described in `skipped` instead of throwing.
-  public func build(_ records: [RawRecord], skippingBadRecords: Bool) throws -> (batch: RecapBatch, skipped: [String]) {
+  public func build(_ records: [RawRecord], skippingBadRecords: Bool) throws -> (batch: RecapBatch, skipped: [SkippedRecord]) {
     var bad = Set<Int>()
-    var skipped: [String] = []
+    var skipped: [SkippedRecord] = []
     let b = records.count
     let slots = parser.slots
     var floatStorage = [Tensor?](repeating: nil, count: slots.count)
@@ -115,7 +115,7 @@ public struct RecapBatchBuilder {
           let message = "\(record.file): record \(record.index): \(e.message)"
           guard skippingBadRecords else { throw DataError(message) }
           bad.insert(r)
-          skipped.append(message)
+          skipped.append(SkippedRecord(file: record.file, index: record.index, message: message))
         }
       }
     }
@@ -140,7 +140,7 @@ public struct RecapBatchBuilder {
           let message = "\(records[r].file): record \(records[r].index): label \(task.name) is \(y); labels must be 0 or 1"
           guard skippingBadRecords else { throw DataError(message) }
           bad.insert(r)
-          skipped.append(message)
+          skipped.append(SkippedRecord(file: records[r].file, index: records[r].index, message: message))
           continue
         }
         labels[r * config.tasks.count + t] = y

@@ -66,6 +66,8 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible, 
     case typeMismatch
     /// A value of the right type that breaks a constraint (a negative batch size …).
     case invalidValue
+    /// A `${VAR}` / `$VAR` whose environment variable is not set.
+    case unsetVariable
   }
 
   public var kind: Kind
@@ -101,7 +103,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible, 
     var location = file ?? "<config>"
     if let line { location += ":\(line)" }
     let sentenceEnd = problem.hasSuffix(".") ? "" : "."
-    let at = kind == .syntax || kind == .unreadable ? "" : "\(keyPath): "
+    let at = kind == .syntax || kind == .unreadable || kind == .unsetVariable ? "" : "\(keyPath): "
     return "\(location): \(at)\(problem)\(sentenceEnd) \(fix)"
   }
 

@@ -2,7 +2,9 @@ import Foundation
 import Yams
 
 /// Loads a config as the original's `load_config_from_yaml` does: read the file,
-/// substitute `${VAR}`/`$VAR` from the environment (`EnvironmentTemplate`), parse the
+/// substitute `${VAR}`/`$VAR` from the environment (`EnvironmentTemplate`; a variable
+/// that is not set is an error naming the line, unless `allowUnsetEnvironment` leaves it
+/// as written like the original's `safe_substitute`), parse the
 /// YAML (anchors, aliases, `<<:` merge keys), and decode the typed config strictly
 /// (unknown keys, missing required keys and broken `one_of` groups are errors).
 ///
@@ -13,8 +15,8 @@ import Yams
 public enum YAMLLoader {
   /// Loads and decodes the file at `path`. `environment` defaults to the process
   /// environment (with `USER` = login name).
-  public static func load<T: Decodable>(_ type: T.Type, from path: String,
-                                        environment: [String: String]? = nil) throws -> T {
+  public static func load<T: Decodable>(_ type: T.Type, from path: String, environment: [String: String]? = nil,
+                                        allowUnsetEnvironment: Bool = false) throws -> T {
     let text: String
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
@@ -22,13 +24,20 @@ public enum YAMLLoader {
       throw ConfigError(.unreadable, path: [], problem: "cannot read the config file (\(error.localizedDescription))",
                         fix: "Check that the path exists and is a readable UTF-8 YAML file.", file: path)
     }
-    return try decode(type, yaml: text, file: path, environment: environment)
+    return try decode(type, yaml: text, file: path, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)
   }
 
   /// Decodes YAML text; `file` names it in errors.
-  public static func decode<T: Decodable>(_ type: T.Type, yaml: String, file: String = "<string>",
-                                          environment: [String: String]? = nil) throws -> T {
-    let substituted = EnvironmentTemplate.substitute(yaml, environment ?? EnvironmentTemplate.processVariables())
+  public static func decode<T: Decodable>(_ type: T.Type, yaml: String, file: String = "<string>", environment: [String: String]? = nil,
+                                          allowUnsetEnvironment: Bool = false) throws -> T {
+    let (substituted, unset) = EnvironmentTemplate.expand(yaml, environment ?? EnvironmentTemplate.processVariables())
+    if !allowUnsetEnvironment, let first = unset.first {
+      let others = unset.dropFirst().map { "\($0.written) at line \($0.line)" }
+      throw ConfigError(.unsetVariable, path: [],
+                        problem: "\(first.written) is not set in the environment\(others.isEmpty ? "" : " (also unset: \(others.joined(separator: ", ")))")",
+                        fix: "Set it (export \(first.name)=…), write $$ for a literal $, or allow unset variables to stay as written, as the original's safe_substitute does (tml: --allow-unset-env).",
+                        file: file, line: first.line)
+    }
     let root = try ConfigNode.parse(yaml: substituted, file: file)
     return try decode(type, node: root, file: file)
   }

@@ -23,10 +23,16 @@ public final class MetricsLog {
   deinit { try? handle.close() }
 
   public func append(kind: String, step: Int, _ values: [String: Double]) throws {
+    try append(kind: kind, step: step, values, text: [:])
+  }
+
+  /// A line with text fields (file names, messages) after the numbers.
+  public func append(kind: String, step: Int, _ values: [String: Double], text: [String: String]) throws {
     var fields = ["\"kind\":\(MetricsLog.json(kind))", "\"step\":\(step)", "\"time\":\(Date().timeIntervalSince1970)"]
     for (k, v) in values.sorted(by: { $0.key < $1.key }) {
       fields.append("\(MetricsLog.json(k)):\(v.isFinite ? "\(v)" : "null")")
     }
+    for (k, v) in text.sorted(by: { $0.key < $1.key }) { fields.append("\(MetricsLog.json(k)):\(MetricsLog.json(v))") }
     handle.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
   }
 
@@ -37,6 +43,9 @@ public final class MetricsLog {
       case "\"": out += "\\\""
       case "\\": out += "\\\\"
       case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where c.value < 0x20: out += String(format: "\\u%04x", c.value)
       default: out.unicodeScalars.append(c)
       }
     }

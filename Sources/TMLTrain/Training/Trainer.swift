@@ -1,4 +1,5 @@
 import Foundation
+import TMLData
 import TMLNN
 import TMLTensor
 
@@ -20,6 +21,13 @@ public protocol BatchSource {
   mutating func skip(_ batches: Int) throws
   /// Seconds spent waiting for data so far.
   var waitSeconds: Double { get }
+  /// Records skipped for data errors so far, per file (`ignore_data_errors`); nil for a
+  /// source that never skips.
+  var skippedRecords: SkippedRecords? { get }
+}
+
+extension BatchSource {
+  public var skippedRecords: SkippedRecords? { nil }
 }
 
 /// The training loop's settings (the original's `training:` section, the keys it uses).
@@ -58,6 +66,9 @@ public enum TrainingEvent {
   case progress(step: Int, total: Int)
   case logged(step: Int, values: [String: Double])
   case checkpointed(step: Int, at: URL)
+  /// More records of `file` were skipped for data errors (`ignore_data_errors`); sent at
+  /// log steps with the file's count so far and its first error.
+  case skippedRecords(step: Int, file: SkippedRecords.File)
   case finished(step: Int, seconds: Double)
   /// Something the user should know (a resume with another config, checkpoints set aside).
   case warning(String)
@@ -68,10 +79,11 @@ public enum TrainingEvent {
 /// the modules' random streams (dropout) and the data position — then for each step:
 /// `gradient_accumulation` batches of forward + loss/k + backward, one optimizer step, and every
 /// `train_log_every_n` steps a log line (loss, per-task scalars, examples/s, learning
-/// rates, share of time waiting for data) to `metrics.jsonl` and TensorBoard; a
-/// checkpoint every `checkpoint_every_n` steps and at the end. A parameter that is NaN or
-/// ±Inf at a log step or checkpoint, or a non-finite loss, stops training with an error
-/// naming the step (and the parameter).
+/// rates, share of time waiting for data, records skipped for data errors) to
+/// `metrics.jsonl` and TensorBoard, with a `skipped_records` line per file whose count
+/// grew; a checkpoint every `checkpoint_every_n` steps and at the end. A parameter that is
+/// NaN or ±Inf at a log step or checkpoint, or a non-finite loss, stops training with an
+/// error naming the step (and the parameter).
 public final class Trainer<Task: TrainingTask> {
   public let task: Task
   public let optimizer: Optimizer
@@ -149,6 +161,7 @@ public final class Trainer<Task: TrainingTask> {
     var windowStart = Date(), windowExamples = 0, windowLoss = 0.0, windowBatches = 0
     var windowLogs: [String: Double] = [:]
     var waitAtWindowStart = source.waitSeconds
+    var reportedSkips: [String: Int] = [:]
     task.module.train()
     loop: while step < options.numTrainSteps {
       optimizer.zeroGrad()
@@ -182,6 +195,14 @@ public final class Trainer<Task: TrainingTask> {
                                         "data_wait_fraction": (source.waitSeconds - waitAtWindowStart) / max(seconds, 1e-9)]
         for (k, v) in windowLogs { values[k] = v / Double(max(windowBatches, 1)) }
         for (g, lr) in rates { values["learning_rate/\(g)"] = Double(lr) }
+        if let skipped = source.skippedRecords {
+          values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
+          for file in skipped.files where reportedSkips[file.path] != file.count {
+            reportedSkips[file.path] = file.count
+            try metrics.appendSkipped(file, dataset: "train", step: step)
+            onEvent(.skippedRecords(step: step, file: file))
+          }
+        }
         try metrics.append(kind: "train", step: step, values)
         try board.add(values, step: step)
         onEvent(.logged(step: step, values: values))

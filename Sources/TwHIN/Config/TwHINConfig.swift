@@ -68,13 +68,15 @@ public struct TwHINConfig: Codable, Equatable, Sendable {
     }
   }
 
-  /// Loads `path` with `${VAR}` substitution and strict decoding (`YAMLLoader`).
-  public static func load(from path: String, environment: [String: String]? = nil) throws -> TwHINConfig {
-    try YAMLLoader.load(TwHINConfig.self, from: path, environment: environment)
+  /// Loads `path` with `${VAR}` substitution (an unset variable is an error unless
+  /// `allowUnsetEnvironment`) and strict decoding (`YAMLLoader`).
+  public static func load(from path: String, environment: [String: String]? = nil, allowUnsetEnvironment: Bool = false) throws -> TwHINConfig {
+    try YAMLLoader.load(TwHINConfig.self, from: path, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)
   }
 
   /// Decodes YAML text (tests, generated configs).
-  public static func decode(yaml: String, file: String = "<string>", environment: [String: String]? = nil) throws -> TwHINConfig {
-    try YAMLLoader.decode(TwHINConfig.self, yaml: yaml, file: file, environment: environment)
+  public static func decode(yaml: String, file: String = "<string>", environment: [String: String]? = nil,
+                            allowUnsetEnvironment: Bool = false) throws -> TwHINConfig {
+    try YAMLLoader.decode(TwHINConfig.self, yaml: yaml, file: file, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)
   }
 }

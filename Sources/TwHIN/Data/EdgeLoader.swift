@@ -7,8 +7,11 @@ public struct LoadedEdges: Sendable {
   public var files: [String]
   /// Rows read from the files inside the [offset, offset + limit) window.
   public var rowsRead: Int
-  /// Edges dropped by `unknown_ids: skip` (an id missing from a vocab or outside its table).
-  public var skippedUnknownIDs: Int
+  /// Edges dropped by `unknown_ids: skip` (an id missing from a vocab or outside its
+  /// table), per file with the first one's problem.
+  public var skipped: SkippedRecords
+  /// Edges dropped by `unknown_ids: skip`, all files together.
+  public var skippedUnknownIDs: Int { skipped.total }
 }
 
 /// Reads a data section's edge files into an `EdgeList` of table rows (DESIGN §6, §8):
@@ -22,7 +25,7 @@ public struct LoadedEdges: Sendable {
 ///     ids       rel must be a relation index of the config (or a name); lhs / rhs are rows
 ///               of the relation's lhs / rhs table — through that table's vocab when it has
 ///               one; an unknown id is an error naming file and row, or, with
-///               `unknown_ids: skip`, the edge is dropped and counted
+///               `unknown_ids: skip`, the edge is dropped and counted per file
 ///
 /// Empty files, missing columns, non-integer fields and unknown relations are errors
 /// naming the file and the row (Parquet, 0-based) or line (text, 1-based).
@@ -50,7 +53,8 @@ public struct EdgeLoader: Sendable {
     let relationNames = schema.relations.enumerated().map { "\($0.offset)=\($0.element.name)" }.joined(separator: ", ")
     let columns = [data.columns.lhs, data.columns.rel, data.columns.rhs]
     var edges = EdgeList()
-    var position = 0, read = 0, skipped = 0
+    var position = 0, read = 0
+    var skipped = SkippedRecords()
     for (k, file) in files.enumerated() {
       guard position < end else { break }
       let format = try EdgeFiles.format(of: file, configured: data.format, what: "\(what).data_root")
@@ -73,9 +77,13 @@ public struct EdgeLoader: Sendable {
             throw TwHINError("\(file): \(cols.origin(i)), column '\(data.columns.rel)': relation id \(rel[i]) is not a relation of the config (\(relationNames)); the config's model.relations must list the data's relations in order")
           }
           let r = Int(rel[i])
-          guard let u = try node(lhs[i], table: schema.lhsTable[r], side: "lhs", relation: r, file, cols.origin(i), data),
-                let v = try node(rhs[i], table: schema.rhsTable[r], side: "rhs", relation: r, file, cols.origin(i), data) else {
-            skipped += 1
+          let u: Int, v: Int
+          do {
+            u = try node(lhs[i], table: schema.lhsTable[r], side: "lhs", relation: r, file, cols.origin(i), data)
+            v = try node(rhs[i], table: schema.rhsTable[r], side: "rhs", relation: r, file, cols.origin(i), data)
+          } catch let e as UnknownID {
+            guard data.unknownIds == .skip else { throw TwHINError("\(e.problem); \(e.fix)") }
+            skipped.add(file: file, beforeRecord: i, unparseable: true, message: e.problem)
             continue
           }
           edges.append(lhs: u, relation: r, rhs: v)
@@ -89,24 +97,30 @@ public struct EdgeLoader: Sendable {
       throw TwHINError("\(what): no edges in the window of \(what) (offset \(data.offset ?? 0) × \(data.perReplicaBatchSize) = edge \(start), \(limit.map { "limit \($0) batches" } ?? "no limit")): the files of \(data.dataRoot) hold \(position) edges; lower offset or check data_root")
     }
     if edges.count == 0 {
-      throw TwHINError("\(what): every one of the \(read) edges was skipped for unknown ids; check the vocabularies and num_embeddings")
+      throw TwHINError("\(what): every one of the \(read) edges was skipped for unknown ids (first: \(skipped.files.first?.firstError ?? "none")); check the vocabularies and num_embeddings")
     }
-    return LoadedEdges(edges: edges, files: files, rowsRead: read, skippedUnknownIDs: skipped)
+    return LoadedEdges(edges: edges, files: files, rowsRead: read, skipped: skipped)
   }
 
-  /// The table row of raw id `id`, nil when it is skipped, or an error.
+  /// An id with no table row: what is wrong (file, row, column, id) and what to do.
+  private struct UnknownID: Error {
+    var problem: String
+    var fix: String
+  }
+
+  /// The table row of raw id `id`, or `UnknownID`.
   private func node(_ id: Int64, table: Int, side: String, relation r: Int, _ file: String, _ origin: String,
-                    _ data: TwHINDataConfig) throws -> Int? {
+                    _ data: TwHINDataConfig) throws -> Int {
     let spec = schema.tables[table]
     let relation = schema.relations[r].name
     let column = side == "lhs" ? data.columns.lhs : data.columns.rhs
     if let vocab = vocabularies[table] {
       if let row = vocab.row(of: id) { return row }
-      if data.unknownIds == .skip { return nil }
-      throw TwHINError("\(file): \(origin), column '\(column)': \(side) id \(id) of relation \"\(relation)\" is not in the vocab of table \"\(spec.name)\" (\(vocab.count) ids); add it to the vocab, or set unknown_ids: skip to drop such edges")
+      throw UnknownID(problem: "\(file): \(origin), column '\(column)': \(side) id \(id) of relation \"\(relation)\" is not in the vocab of table \"\(spec.name)\" (\(vocab.count) ids)",
+                      fix: "add it to the vocab, or set unknown_ids: skip to drop such edges")
     }
     if id >= 0 && id < Int64(spec.numEmbeddings) { return Int(id) }
-    if data.unknownIds == .skip { return nil }
-    throw TwHINError("\(file): \(origin), column '\(column)': \(side) id \(id) of relation \"\(relation)\" is outside table \"\(spec.name)\" (rows 0..<\(spec.numEmbeddings)); remap the ids to rows (a vocab), enlarge num_embeddings, or set unknown_ids: skip")
+    throw UnknownID(problem: "\(file): \(origin), column '\(column)': \(side) id \(id) of relation \"\(relation)\" is outside table \"\(spec.name)\" (rows 0..<\(spec.numEmbeddings))",
+                    fix: "remap the ids to rows (a vocab), enlarge num_embeddings, or set unknown_ids: skip")
   }
 }

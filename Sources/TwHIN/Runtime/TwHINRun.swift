@@ -61,9 +61,11 @@ public final class TwHINRun {
   /// a config whose estimate exceeds this machine's memory, naming the key that makes it so.
   public var memoryEstimate: MemoryEstimate { MemoryEstimate(twhin: config) }
 
-  /// Loads `configPath`; `epochs` and `steps` override `training.num_epochs` / `num_train_steps`.
-  public convenience init(configPath: String, saveDir: String? = nil, epochs: Int? = nil, steps: Int? = nil) throws {
-    var config = try TwHINConfig.load(from: configPath)
+  /// Loads `configPath`; `epochs` and `steps` override `training.num_epochs` / `num_train_steps`;
+  /// `allowUnsetEnvironment` leaves `${VAR}`s that are not set as written instead of failing.
+  public convenience init(configPath: String, saveDir: String? = nil, epochs: Int? = nil, steps: Int? = nil,
+                          allowUnsetEnvironment: Bool = false) throws {
+    var config = try TwHINConfig.load(from: configPath, allowUnsetEnvironment: allowUnsetEnvironment)
     if let epochs {
       guard epochs > 0 else { throw TwHINError("--epochs must be ≥ 1, got \(epochs)") }
       config.training.numEpochs = epochs

@@ -102,6 +102,9 @@ extension TwHINRun {
     }
 
     let metrics = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
+    for (section, loaded) in [("train_data", data.train), ("validation_data", data.validation)] {
+      for file in loaded.skipped.files { try metrics.appendSkipped(file, dataset: section, step: trainer.stepCount) }
+    }
     let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/train"))
     defer { try? board.close() }
     let dtype: StateDType = config.model.embeddings.tables.first?.dataType == .fp16 ? .f16 : .f32
