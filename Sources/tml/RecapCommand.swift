@@ -48,6 +48,7 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run(saveDir: saveDir, steps: steps)
       let bar = ProgressBar(total: run.config.training.numTrainSteps, label: "train")
+      let evalBars = WorkProgressBars()
       try run.train(onEvent: { event in
         switch event {
         case .resumed(let step, let url): print("resumed at step \(step) from \(url.path)")
@@ -57,7 +58,7 @@ struct RecapCommand: ParsableCommand {
         case .checkpointed(let step, let url): bar.log("checkpoint step \(step) → \(url.path)")
         case .finished(let step, let seconds): bar.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
         }
-      }, onEval: { name, result in print(Report.evalTable(name, result)) })
+      }, onEvalProgress: evalBars.report, onEval: { name, result in print(Report.evalTable(name, result)) })
       print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").path), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").path)")
     }
   }
@@ -73,7 +74,7 @@ struct RecapCommand: ParsableCommand {
       if FileManager.default.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
         run.saveDir = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent()
       }
-      _ = try run.evaluate(model: model, step: step) { name, result in print(Report.evalTable(name, result)) }
+      _ = try run.evaluate(model: model, step: step, onProgress: WorkProgressBars().report) { name, result in print(Report.evalTable(name, result)) }
     }
   }
 
@@ -87,7 +88,7 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run()
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
-      let n = try run.predict(model: model, inputGlob: input, output: output)
+      let n = try run.predict(model: model, inputGlob: input, output: output, onProgress: WorkProgressBars().report)
       print("wrote \(n) predictions to \(output)")
     }
   }

@@ -60,6 +60,11 @@ public final class BatchPipeline<Batch> {
   public var waitSeconds: Double { core.waitSeconds }
   /// Records read from the files so far.
   public var recordsRead: Int { core.recordsRead }
+  /// Bytes of the input files read so far (compressed bytes for gzip; updated about
+  /// every MiB). With `fileBytes`, the progress of a one-epoch pass.
+  public var bytesRead: Int { core.bytesRead }
+  /// The total size of the input files (one epoch's `bytesRead`).
+  public var fileBytes: Int { core.fileBytes }
 
   /// The next batch in order, or nil when the data is exhausted.
   public func next() throws -> Batch? { try core.next() }
@@ -84,6 +89,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
   /// Seconds `next()` spent waiting for a batch (pipeline slower than its consumer).
   public private(set) var waitSeconds: Double = 0
   public private(set) var recordsRead = 0
+  let fileBytes: Int
+  private var readBytes = 0
 
   init(files: [String], options: BatchPipeline<Batch>.Options, build: @escaping BatchPipeline<Batch>.Builder) throws {
     guard !files.isEmpty else { throw DataError("input pipeline: no input files (after sharding); check the glob and the number of workers") }
@@ -91,6 +98,9 @@ final class PipelineCore<Batch>: @unchecked Sendable {
     self.files = files
     self.options = options
     self.build = build
+    fileBytes = files.reduce(0) { total, file in
+      total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+    }
     let producer = Thread { self.produce() }
     producer.stackSize = 1 << 20
     // Started here and not kept: a Thread retains its block (and so this core) until released.
@@ -105,6 +115,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
 
   /// Records skipped because of data errors (with `ignoreDataErrors`).
   public var skippedRecords: Int { lock.lock(); defer { lock.unlock() }; return skipped }
+  /// File bytes the producer has read.
+  var bytesRead: Int { lock.lock(); defer { lock.unlock() }; return readBytes }
   /// The first skipped errors, for the end-of-run report.
   public var skippedErrors: [String] { lock.lock(); defer { lock.unlock() }; return readErrors }
 
@@ -156,14 +168,23 @@ final class PipelineCore<Batch>: @unchecked Sendable {
       outer: while options.epochs.map({ epoch < $0 }) ?? true {
         for file in files {
           let reader = try TFRecordReader(path: file, ignoreDataErrors: options.ignoreDataErrors)
-          var index = 0
+          var index = 0, counted = 0
+          func countBytes() {
+            let now = reader.fileBytesRead
+            lock.lock()
+            readBytes += now - counted
+            lock.unlock()
+            counted = now
+          }
           while let bytes = try reader.next() {
             let record = RawRecord(bytes: bytes, file: file, index: index)
             index += 1
+            if reader.fileBytesRead - counted >= 1 << 20 { countBytes() }
             if let out = options.shuffleBufferSize > 1 ? shuffle.push(record) : record {
               if !emit(out) { break outer }
             }
           }
+          countBytes()
           lock.lock()
           recordsRead += reader.recordsRead
           skipped += reader.skippedRecords
