@@ -63,6 +63,7 @@ final class ProgressBar {
   }
 
   static func writeStderr(_ text: String) {
+    fflush(stdout)  // keep the order of stdout lines and the bar in a combined log
     fputs(text, stderr)
     fflush(stderr)
   }
