@@ -69,18 +69,18 @@ final class ProgressBar {
   }
 }
 
-/// Bars for the library's `WorkProgress` reports: a new bar for each job (label), closed
-/// when the job reports done == total.
+/// Bars for the library's `WorkProgress` reports: a new bar for each job (a new label,
+/// or the same label after the last job finished), closed when the job reports done == total.
 final class WorkProgressBars {
   private var bar: ProgressBar?
-  private var label: String?
+  private var last: WorkProgress?
 
   func report(_ p: WorkProgress) {
-    if p.label != label {
+    if p.label != last?.label || last?.isFinished == true {
       bar?.finish()
       bar = ProgressBar(total: p.total, label: p.label, unit: p.unit)
-      label = p.label
     }
+    last = p
     bar?.update(p.done, total: p.total)
   }
 
