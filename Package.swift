@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "TMLTensor", targets: ["TMLTensor"]),
     .library(name: "TMLNN", targets: ["TMLNN"]),
+    .library(name: "TMLIO", targets: ["TMLIO"]),
     .library(name: "TMLData", targets: ["TMLData"]),
     .library(name: "TMLMetrics", targets: ["TMLMetrics"]),
     .library(name: "TwHIN", targets: ["TwHIN"]),
@@ -30,7 +31,9 @@ let package = Package(
     .target(
       name: "TMLTensor", dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
       swiftSettings: optimized),
-    .target(name: "TMLNN", dependencies: ["TMLTensor"], swiftSettings: optimized),
+    // Throwing POSIX file writes and Foundation file errors as one-line messages.
+    .target(name: "TMLIO", swiftSettings: optimized),
+    .target(name: "TMLNN", dependencies: ["TMLTensor", "TMLIO"], swiftSettings: optimized),
     .systemLibrary(
       name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
@@ -42,31 +45,32 @@ let package = Package(
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
     .target(
       name: "TMLData",
-      dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", "TMLIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
     .target(
       name: "TMLTrain",
-      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", .product(name: "Yams", package: "Yams")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", .product(name: "Yams", package: "Yams")],
       swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
-    .target(name: "Recap", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
-    .target(name: "TwHIN", dependencies: ["TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
     .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap", "TwHIN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
+    .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
-    .testTarget(name: "TMLDataTests", dependencies: ["TMLData"]),
+    .testTarget(name: "TMLDataTests", dependencies: ["TMLData", "TMLIO"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
     .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
     .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
-    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain"]),
-    .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor"]),
+    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO"]),
+    .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
   ],
   swiftLanguageModes: [.v5]
 )

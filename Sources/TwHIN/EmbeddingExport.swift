@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLNN
 import TMLTensor
 
@@ -94,10 +95,10 @@ public enum EmbeddingExport {
 
   private static func writeLines(_ url: URL, what: String, rows: Int, dim d: Int, _ values: Tensor,
                                  id: (Int) -> String, progress: (Int) -> Void) throws {
-    guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = try? FileHandle(forWritingTo: url) else {
-      throw TwHINError("embedding export: cannot create \(url.path) for \(what); check the directory is writable")
+    let out: FileWriter
+    do { out = try FileWriter(path: url.path) } catch {
+      throw TwHINError("embedding export (\(what)): \(FileError.message(error)); check the directory is writable")
     }
-    defer { try? handle.close() }
     var chunk = ""
     chunk.reserveCapacity(1 << 20)
     try values.withUnsafeBufferPointer { w in
@@ -106,19 +107,20 @@ public enum EmbeddingExport {
         for j in 0..<d { chunk += "\t"; chunk += w[row * d + j].description }
         chunk += "\n"
         if chunk.utf8.count >= 1 << 20 || row == rows - 1 {
-          do { try handle.write(contentsOf: Data(chunk.utf8)) } catch {
-            throw TwHINError("embedding export: writing \(url.path) (\(what)) failed at row \(row): \(error.localizedDescription)")
+          do { try out.write(chunk) } catch {
+            throw TwHINError("embedding export: writing \(what) failed at row \(row): \(FileError.message(error))")
           }
           chunk.removeAll(keepingCapacity: true)
           progress(row + 1)
         }
       }
     }
+    do { try out.close() } catch { throw TwHINError("embedding export: closing \(what) failed: \(FileError.message(error))") }
   }
 
   private static func prepare(_ directory: URL) throws {
     do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-      throw TwHINError("embedding export: cannot create directory \(directory.path): \(error.localizedDescription)")
+      throw TwHINError("embedding export: cannot create directory \(directory.path): \(FileError.reason(of: error))")
     }
   }
 

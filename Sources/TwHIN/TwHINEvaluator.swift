@@ -1,5 +1,6 @@
 import TMLMetrics
 import TMLTensor
+import TMLTrain
 
 /// Link-prediction metrics of a TwHIN model on held-out edges.
 public struct TwHINEvaluation: Equatable, Sendable {
@@ -34,7 +35,8 @@ public struct TwHINEvaluation: Equatable, Sendable {
 ///
 /// Ranks are filtered: a candidate v' with (u_i, r_i, v') in `known` (and v_i itself) is
 /// removed; ties count half (`Rank.realistic`). Negatives come from a stream seeded by
-/// `seed`, so an evaluation is reproducible.
+/// `seed`, so an evaluation is reproducible. `progress` hears how far each phase is:
+/// `eval in-batch` (batches), then `eval all candidates` (edges ranked).
 ///
 ///     let ev = try TwHINEvaluator(loss: loss, batchSize: 500)
 ///     let m = try ev.evaluate(model, edges: heldOut, known: KnownEdges([train, heldOut]))
@@ -56,7 +58,8 @@ public struct TwHINEvaluator: Sendable {
     self.seed = seed
   }
 
-  public func evaluate(_ model: TwHINModel, edges: EdgeList, known: KnownEdges? = nil) throws -> TwHINEvaluation {
+  public func evaluate(_ model: TwHINModel, edges: EdgeList, known: KnownEdges? = nil,
+                       progress: (WorkProgress) -> Void = { _ in }) throws -> TwHINEvaluation {
     let wasTraining = model.isTraining
     model.eval()
     defer { model.train(wasTraining) }
@@ -67,15 +70,16 @@ public struct TwHINEvaluator: Sendable {
     var ranks = try RankingAccumulator(hitsAt: hitsAt)
     var totalLoss = 0.0
     try noGrad {
-      for batch in batches {
+      for (i, batch) in batches.enumerated() {
         let out = try loss(model, batch, using: &rng)
         totalLoss += Double(out.loss.item ?? .nan)
         let logits = out.logits.scalars
         try auc.append(positiveScores: Array(logits[0..<out.batchSize]), negativeScores: Array(logits[out.batchSize...]))
         try appendInBatchRanks(out, logits, batch, known, &ranks)
+        progress(WorkProgress("eval in-batch", done: i + 1, total: batches.count, unit: .batches))
       }
     }
-    let all = rankAllCandidates ? try self.rankAgainstAllCandidates(model, edges: edges, known: known) : nil
+    let all = rankAllCandidates ? try self.rankAgainstAllCandidates(model, edges: edges, known: known, progress: progress) : nil
     return TwHINEvaluation(loss: totalLoss / Double(batches.count), sampledAUC: try auc.compute(),
                            inBatch: try ranks.compute(), allCandidates: all)
   }
@@ -98,11 +102,14 @@ public struct TwHINEvaluator: Sendable {
     }
   }
 
-  /// Filtered rank of each edge's rhs among all rows of its relation's rhs table.
-  public func rankAgainstAllCandidates(_ model: TwHINModel, edges: EdgeList, known: KnownEdges? = nil) throws -> RankingSummary {
+  /// Filtered rank of each edge's rhs among all rows of its relation's rhs table
+  /// (`progress`: `eval all candidates`, edges ranked).
+  public func rankAgainstAllCandidates(_ model: TwHINModel, edges: EdgeList, known: KnownEdges? = nil,
+                                       progress: (WorkProgress) -> Void = { _ in }) throws -> RankingSummary {
     var acc = try RankingAccumulator(hitsAt: hitsAt)
     let batches = try edges.batches(of: max(edges.count, 1), schema: model.schema)
     guard let all = batches.first else { throw TwHINError("TwHINEvaluator: no held-out edges to rank") }
+    var ranked = 0
     for r in all.presentRelations {
       let positions = all.positionsByRelation[r]
       var ranks = [Double](repeating: 0, count: positions.count)
@@ -110,6 +117,8 @@ public struct TwHINEvaluator: Sendable {
         let (u, v) = (all.lhs[positions[i]], all.rhs[positions[i]])
         let others = known?.rhs(lhs: u, relation: r) ?? []
         ranks[i] = try Rank.realistic(score: scores[v], candidates: Array(scores), excluding: [v] + others.filter { $0 != v })
+        ranked += 1
+        progress(WorkProgress("eval all candidates", done: ranked, total: all.count, unit: .edges))
       }
       for rank in ranks { try acc.append(rank: rank) }
     }

@@ -51,6 +51,7 @@ struct RecapCommand: ParsableCommand {
       let run = try common.run(saveDir: saveDir, steps: steps)
       run.resumeFrom = resumeFrom
       let bar = ProgressBar(total: run.config.training.numTrainSteps, label: "train")
+      let evalBars = WorkProgressBars()
       try run.train(onEvent: { event in
         switch event {
         case .resumed(let step, let url): print("resumed at step \(step) from \(url.path)")
@@ -62,7 +63,7 @@ struct RecapCommand: ParsableCommand {
         case .finished(let step, let seconds): bar.finish(); print(String(format: "finished at step %d in %.1f s", step, seconds))
         case .warning(let w): bar.log("warning: \(w)")
         }
-      }, onEval: { name, result in print(Report.evalTable(name, result)) })
+      }, onEvalProgress: evalBars.report, onEval: { name, result in print(Report.evalTable(name, result)) })
       print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").path), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").path)")
     }
   }
@@ -78,7 +79,7 @@ struct RecapCommand: ParsableCommand {
       if FileManager.default.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
         run.saveDir = URL(fileURLWithPath: checkpoint).deletingLastPathComponent().deletingLastPathComponent()
       }
-      _ = try run.evaluate(model: model, step: step) { name, result in print(Report.evalTable(name, result)) }
+      _ = try run.evaluate(model: model, step: step, onProgress: WorkProgressBars().report) { name, result in print(Report.evalTable(name, result)) }
     }
   }
 
@@ -92,7 +93,7 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run()
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
-      let summary = try run.predict(model: model, inputGlob: input, output: output)
+      let summary = try run.predict(model: model, inputGlob: input, output: output, onProgress: WorkProgressBars().report)
       print("wrote \(summary.rows) predictions to \(output)")
       if summary.rowsNotWritten > 0 {
         print(Report.skippedRecords(summary.skipped, outcome: "\(summary.rowsNotWritten) rows not written").joined(separator: "\n"))

@@ -1,6 +1,7 @@
 import Foundation
 import Recap
 import TMLData
+import TMLIO
 import TMLTrain
 
 /// Console formatting of training logs, evaluation tables and scores.
@@ -52,7 +53,7 @@ extension PredictionTable {
         let c = Dictionary(uniqueKeysWithValues: r.contributions.map { ($0.head, $0.value) })
         text += (r.ids + [String(r.score)] + heads.map { String(c[$0] ?? 0) }).joined(separator: "\t") + "\n"
       }
-      try text.write(toFile: output, atomically: true, encoding: .utf8)
+      try FileWriter.write(text, toFile: output)
     }
     var lines = ["\(rows.count) candidates scored by Σ weight·p over \(heads.count) heads" + (output.map { " → \($0)" } ?? "")]
     for (rank, r) in rows.prefix(top).enumerated() {

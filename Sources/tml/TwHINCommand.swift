@@ -46,15 +46,11 @@ struct TwHINCommand: ParsableCommand {
       run.seed = seed
       run.resumeFrom = resumeFrom
       var bar: ProgressBar?
-      var loadBar: ProgressBar?
+      let bars = WorkProgressBars()
       let result = try run.train { event in
+        if show(event, on: bars) { return }
         switch event {
-        case .loading(let section, let done, let files):
-          if files > 1 {
-            if done == 1 { loadBar = ProgressBar(total: files, label: "reading \(section)") }
-            loadBar?.update(done)
-          }
-        case .loaded(let section, let e): printLoaded(section, e)
+        case .loading, .loaded, .evaluating: break
         case .heldOut(let v, let removed): print("held out \(v) validation edges (holdout_fraction); \(removed) removed from training")
         case .plan(let epochs, let perEpoch, let total, let start):
           print("training \(total) steps (\(epochs) epochs × \(perEpoch) batches, capped by num_train_steps)\(start > 0 ? ", from step \(start)" : "")")
@@ -97,8 +93,9 @@ struct TwHINCommand: ParsableCommand {
       let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       var testReport: String?
+      let bars = WorkProgressBars()
       let m = try run.evaluate(checkpoint: URL(fileURLWithPath: checkpoint)) { event in
-        if case .loaded(let section, let e) = event { printLoaded(section, e) }
+        if show(event, on: bars) { return }
         if case .linkPrediction(_, let split, let lp) = event { testReport = TwHINReport.linkPrediction(lp, title: split) }
       }
       print(TwHINReport.evaluation(m, title: "validation (\(checkpoint))"))
@@ -151,7 +148,8 @@ struct TwHINCommand: ParsableCommand {
       let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
       var known: KnownEdges? = nil
       if excludeKnown {
-        let data = try run.loadData()
+        let bars = WorkProgressBars()
+        let data = try run.loadData { _ = show($0, on: bars) }
         known = KnownEdges([data.train.edges])
       }
       let r = try run.schema.relationIndex(named: relation)
@@ -168,9 +166,19 @@ struct TwHINCommand: ParsableCommand {
   }
 }
 
-private func printLoaded(_ section: String, _ e: LoadedEdges) {
-  print("\(section): \(e.edges.count) edges from \(e.files.count) file\(e.files.count == 1 ? "" : "s")\(e.skippedUnknownIDs > 0 ? " (\(e.skippedUnknownIDs) skipped: unknown ids)" : "")")
-  for f in e.skipped.files { print("  \(f.path): \(f.count) edge\(f.count == 1 ? "" : "s") skipped (unknown_ids: skip); first: \(f.firstError)") }
+/// Draws a TwHIN run's reading and evaluation progress and prints each loaded section;
+/// false for other events.
+private func show(_ event: TwHINEvent, on bars: WorkProgressBars) -> Bool {
+  switch event {
+  case .loading(let section, let done, let files):
+    if files > 1 { bars.report(WorkProgress("reading \(section)", done: done, total: files, unit: .files)) }
+  case .loaded(let section, let e):
+    bars.log("\(section): \(e.edges.count) edges from \(e.files.count) file\(e.files.count == 1 ? "" : "s")\(e.skippedUnknownIDs > 0 ? " (\(e.skippedUnknownIDs) skipped: unknown ids)" : "")")
+    for f in e.skipped.files { bars.log("  \(f.path): \(f.count) edge\(f.count == 1 ? "" : "s") skipped (unknown_ids: skip); first: \(f.firstError)") }
+  case .evaluating(let p): bars.report(p)
+  default: return false
+  }
+  return true
 }
 
 /// Console formatting for `tml twhin`.

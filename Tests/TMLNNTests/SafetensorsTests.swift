@@ -233,6 +233,13 @@ final class SafetensorsTests: XCTestCase {
     assertMentions(message, [url.path, "cannot read"])
   }
 
+  func testADirectoryInPlaceOfTheFileIsOneLineNamingItWithoutFoundationCodes() throws {
+    let url = scratch.appendingPathComponent("model.safetensors")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    let message = errorMessage("a directory") { try SafetensorsFile(contentsOf: url) }
+    XCTAssertEqual(message, "safetensors: cannot read \(url.path): is a directory")
+  }
+
   // MARK: Python reads what Swift writes
 
   static let swiftWrittenURL = Fixtures.directory.appendingPathComponent("swift_written.safetensors")

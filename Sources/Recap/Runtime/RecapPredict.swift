@@ -1,28 +1,30 @@
 import Foundation
 import TMLData
+import TMLIO
 import TMLTensor
+import TMLTrain
 
 extension RecapRun {
   /// Writes one line per example of the files matching `inputGlob`: the `meta__*` ids
   /// present, then per task `<task>/logit`, `<task>/probability`, `<task>/calibrated`.
   /// TSV with a header, or JSONL when `output` ends in `.jsonl`. Returns the rows written
   /// and the records skipped for data errors (with `ignore_data_errors`), which have no row.
+  /// `onProgress` gets the pass's progress (`predict`, in input bytes read); a failed
+  /// write throws `<output>: <reason>` (e.g. no space left on device).
   @discardableResult
-  public func predict(model: MultiTaskRankingModel, inputGlob: String, output: String) throws -> RecapPredictSummary {
+  public func predict(model: MultiTaskRankingModel, inputGlob: String, output: String,
+                      onProgress: (WorkProgress) -> Void = { _ in }) throws -> RecapPredictSummary {
     var data = trainData
     data.inputs = inputGlob
     data.datedInputs = nil
     let pipe = try pipeline(data, epochs: 1, shuffle: false)
     let jsonl = output.hasSuffix(".jsonl")
-    guard FileManager.default.createFile(atPath: output, contents: nil), let out = FileHandle(forWritingAtPath: output) else {
-      throw DataError("\(output): cannot create the predictions file; check the directory exists")
-    }
-    defer { try? out.close() }
+    let out = try FileWriter(path: output)
     let task = RecapTrainingTask(model: model)
     let metaNames = data.segDenseSchema.renamedFeatures.keys.filter { $0.hasPrefix("meta__") }.sorted()
     let columns = model.taskNames.flatMap { ["\($0)/logit", "\($0)/probability", "\($0)/calibrated"] }
-    if !jsonl { out.write(Data(((metaNames + columns).joined(separator: "\t") + "\n").utf8)) }
-    var count = 0
+    if !jsonl { try out.write((metaNames + columns).joined(separator: "\t") + "\n") }
+    var count = 0, batches = 0
     while let batch = try pipe.next() {
       let o = try noGrad { try task.forward(batch) }
       let (z, p, c) = (o.logits.scalars, o.probabilities.scalars, o.calibratedProbabilities.scalars)
@@ -38,9 +40,13 @@ extension RecapRun {
           text += values.joined(separator: "\t") + "\n"
         }
       }
-      out.write(Data(text.utf8))
+      try out.write(text)
       count += batch.size
+      batches += 1
+      onProgress(RecapRun.progress("predict", of: pipe, cap: nil, batches: batches))
     }
+    try out.close()
+    onProgress(RecapRun.progress("predict", of: pipe, cap: nil, batches: batches, finished: true))
     return RecapPredictSummary(rows: count, skipped: pipe.skipped)
   }
 }

@@ -64,10 +64,11 @@ public final class RecapRun {
   }
 
   /// Trains for `training.num_train_steps` (resuming from the newest checkpoint, or
-  /// `resumeFrom`), then evaluates every validation dataset. Returns the evaluation
-  /// results. The save dir is locked (`SaveDirLock`) for the whole run.
+  /// `resumeFrom`), then evaluates every validation dataset (reporting `onEvalProgress`).
+  /// Returns the evaluation results. The save dir is locked (`SaveDirLock`) for the whole run.
   @discardableResult
-  public func train(onEvent: @escaping (TrainingEvent) -> Void, onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
+  public func train(onEvent: @escaping (TrainingEvent) -> Void, onEvalProgress: (WorkProgress) -> Void = { _ in },
+                    onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
     let lock = try SaveDirLock(saveDir: saveDir)
     defer { lock.unlock() }
     let model = try makeModel()
@@ -83,14 +84,16 @@ public final class RecapRun {
     trainer.onEvent = onEvent
     var source = PipelineBatchSource(try pipeline(trainData, epochs: nil, shuffle: true))
     try trainer.run(&source)
-    return try evaluate(model: model, step: trainer.step, onEval: onEval)
+    return try evaluate(model: model, step: trainer.step, onProgress: onEvalProgress, onEval: onEval)
   }
 
-  /// Evaluates `model` on every validation dataset for `num_eval_steps` batches each,
-  /// logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`). With
-  /// `ignore_data_errors` the eval line carries the records skipped (`data/skipped_records`),
-  /// with a `skipped_records` line per file.
-  public func evaluate(model: MultiTaskRankingModel, step: Int, onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
+  /// Evaluates `model` on every validation dataset for `num_eval_steps` batches each (all
+  /// when negative), logging to `metrics.jsonl` and TensorBoard (`tensorboard/<dataset>`).
+  /// With `ignore_data_errors` the eval line carries the records skipped
+  /// (`data/skipped_records`), with a `skipped_records` line per file. `onProgress` gets each
+  /// dataset's progress (`eval <dataset>`) in batches, or in input bytes when all the data is evaluated.
+  public func evaluate(model: MultiTaskRankingModel, step: Int, onProgress: (WorkProgress) -> Void = { _ in },
+                       onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
     let task = RecapTrainingTask(model: model)
     let log = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
     var results: [String: RecapEvaluator.Result] = [:]
@@ -98,7 +101,13 @@ public final class RecapRun {
       let evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
       let pipe = try pipeline(data, epochs: 1, shuffle: false)
       let steps = config.training.numEvalSteps
-      var result = try evaluator.evaluate(maxSteps: steps < 0 ? nil : steps) { try pipe.next() }
+      let cap = steps < 0 ? nil : steps
+      var batches = 0
+      var result = try evaluator.evaluate(maxSteps: cap, progress: {
+        batches = $0
+        onProgress(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches))
+      }) { try pipe.next() }
+      if cap != batches { onProgress(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches, finished: true)) }
       var values = result.metrics
       values["loss"] = result.loss
       values["examples"] = Double(result.examples)
@@ -116,6 +125,14 @@ public final class RecapRun {
       onEval(name, result)
     }
     return results
+  }
+
+  /// The progress of a one-epoch pass over `pipe` after `batches` batches: in batches when
+  /// capped at `cap`, else in input bytes read. Only the `finished` report has done == total.
+  static func progress(_ label: String, of pipe: BatchPipeline<RecapBatch>, cap: Int?, batches: Int, finished: Bool = false) -> WorkProgress {
+    if let cap { return WorkProgress(label, done: batches, total: finished ? batches : cap, unit: .batches) }
+    let total = pipe.fileBytes
+    return WorkProgress(label, done: finished ? total : max(0, min(pipe.bytesRead, total - 1)), total: total, unit: .bytes)
   }
 
   /// Loads the checkpoint in `directory` (a `step_<N>` directory or a save dir, newest step).

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// The "For You" weighted engagement score: the ranked feed orders candidates by
 ///
@@ -31,8 +32,9 @@ public struct EngagementScore: Sendable {
   /// Loads `{head: weight}` from a JSON or simple YAML (`head: weight` per line) file;
   /// heads not listed keep their default weight.
   public init(overridesFrom path: String) throws {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw ScoreError("\(path): cannot read the weights file")
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+      throw ScoreError("\(path): cannot read the weights file (\(FileError.reason(of: error)))")
     }
     var overrides: [String: Double] = [:]
     if let data = text.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {

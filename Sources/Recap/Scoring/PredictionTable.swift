@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// The output of `tml recap predict` read back: per example the id columns and, per task,
 /// logit / probability / calibrated probability. A file without `<head>/calibrated`
@@ -10,7 +11,10 @@ public struct PredictionTable {
   public var rows: [(ids: [String], calibrated: [String: Double])]
 
   public init(path: String) throws {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScoreError("\(path): cannot read predictions") }
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+      throw ScoreError("\(path): cannot read predictions (\(FileError.reason(of: error)))")
+    }
     var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     self.path = path
     idColumns = []

@@ -26,7 +26,9 @@ public struct RecapEvaluator {
     public var skippedRecords: SkippedRecords? = nil
   }
 
-  public func evaluate(maxSteps: Int?, next: () throws -> RecapBatch?) throws -> Result {
+  /// Evaluates the batches `next` returns (at most `maxSteps`); `progress` gets the
+  /// number of batches done after each one.
+  public func evaluate(maxSteps: Int?, progress: (Int) -> Void = { _ in }, next: () throws -> RecapBatch?) throws -> Result {
     let model = task.model
     let wasTraining = model.isTraining
     model.eval()
@@ -43,6 +45,7 @@ public struct RecapEvaluator {
                          discreteWidth: stratifiers.isEmpty ? 0 : (discrete?.shape.last ?? 0))
       examples += batch.size
       batches += 1
+      progress(batches)
     }
     var values = metrics.compute().dictionary
     if !evaluationTasks.isEmpty {

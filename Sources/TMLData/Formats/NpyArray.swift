@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// A NumPy `.npy` array (format versions 1–3): magic `\x93NUMPY`, version, header length
 /// (u16 for v1, u32 for v2/v3), a Python-dict header
@@ -11,8 +12,9 @@ public struct NpyArray {
   public let values: [Double]
 
   public init(contentsOf url: URL) throws {
-    guard let data = try? Data(contentsOf: url) else {
-      throw DataError("\(url.path): cannot read .npy file; check the path (e.g. truncate_and_slice mask paths)")
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw DataError("\(url.path): cannot read .npy file (\(FileError.reason(of: error))); check the path (e.g. truncate_and_slice mask paths)")
     }
     try self.init(data: data, source: url.path)
   }

@@ -29,6 +29,8 @@ extension ByteStream {
 public final class FileByteStream: ByteStream {
   public let path: String
   private let fd: Int32
+  /// Bytes read from the file so far.
+  public private(set) var bytesRead = 0
 
   public init(path: String) throws {
     self.path = path
@@ -47,7 +49,7 @@ public final class FileByteStream: ByteStream {
       #else
       let n = Darwin.read(fd, buffer, count)
       #endif
-      if n >= 0 { return n }
+      if n >= 0 { bytesRead += n; return n }
       if errno == EINTR { continue }
       throw DataError("\(path): read failed (\(String(cString: strerror(errno))))")
     }

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import TMLIO
 
 /// Streaming gzip decompression (zlib `inflate`, gzip or zlib header auto-detected,
 /// concatenated members accepted) over another byte stream, in constant memory.
@@ -75,20 +76,18 @@ public final class GzipByteStream: ByteStream {
   }
 }
 
-/// Streaming gzip compression to a file.
+/// Streaming gzip compression to a file; a failed write (a full disk) throws a
+/// `FileError` naming the file.
 public final class GzipWriter {
   private var stream = z_stream()
-  private let handle: FileHandle
+  private let file: FileWriter
   private let path: String
   private var output = [UInt8](repeating: 0, count: 1 << 16)
   private var closed = false
 
   public init(path: String, level: Int32 = 6) throws {
     self.path = path
-    guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-      throw DataError("\(path): cannot create file for writing; check the directory exists and is writable")
-    }
-    handle = h
+    file = try FileWriter(path: path)
     let rc = swifttml_deflate_init2(&stream, level, 15 + 16)
     guard rc == Z_OK else { throw DataError("\(path): cannot start gzip compression (zlib error \(rc))") }
   }
@@ -102,7 +101,7 @@ public final class GzipWriter {
     try pump(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
     deflateEnd(&stream)
     closed = true
-    try handle.close()
+    try file.close()
   }
 
   private func pump(_ bytes: UnsafeRawBufferPointer, flush: Int32) throws {
@@ -116,7 +115,7 @@ public final class GzipWriter {
       }
       guard rc != Z_STREAM_ERROR else { throw DataError("\(path): gzip compression failed") }
       let produced = output.count - Int(stream.avail_out)
-      if produced > 0 { handle.write(Data(output[0..<produced])) }
+      if produced > 0 { try output.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) } }
       if flush == Z_FINISH && rc == Z_STREAM_END { break }
     } while stream.avail_out == 0 || (flush == Z_FINISH)
   }

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// A minimal Parquet writer for flat integer tables such as TwHIN edge lists
 /// (https://parquet.apache.org/docs/file-format/):
@@ -53,7 +54,7 @@ public final class ParquetWriter {
   public let path: String
   public let columns: [(name: String, type: ColumnType)]
   public let pageRows: Int
-  private let handle: FileHandle
+  private let file: FileWriter
   private var position = 0
   private var rowGroups: [(rows: Int, chunks: [ChunkMeta])] = []
   private var closed = false
@@ -73,21 +74,16 @@ public final class ParquetWriter {
     do {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     } catch {
-      throw DataError("\(path): cannot create the directory for the file (\(error.localizedDescription))")
+      throw DataError("\(path): cannot create the directory for the file (\(FileError.reason(of: error)))")
     }
-    guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-      throw DataError("\(path): cannot create the file; check the directory exists and is writable")
-    }
-    handle = h
+    file = try FileWriter(path: path)
     try emit(ParquetFile.magic)
   }
 
-  deinit { if !closed { try? handle.close() } }
+  deinit { if !closed { try? file.close() } }
 
   private func emit(_ bytes: [UInt8]) throws {
-    do { try handle.write(contentsOf: Data(bytes)) } catch {
-      throw DataError("\(path): write failed at byte offset \(position): \(error.localizedDescription); check free disk space")
-    }
+    try file.write(bytes)
     position += bytes.count
   }
 
@@ -200,7 +196,7 @@ public final class ParquetWriter {
     let footer = f.bytes
     let n = UInt32(footer.count)
     try emit(footer + [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] + ParquetFile.magic)
-    do { try handle.close() } catch { throw DataError("\(path): closing the file failed: \(error.localizedDescription)") }
+    try file.close()
   }
 
   /// Writes `columns` to `path` in row groups of at most `rowGroupRows` rows.

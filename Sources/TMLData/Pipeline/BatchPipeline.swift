@@ -62,6 +62,11 @@ public final class BatchPipeline<Batch> {
   public var waitSeconds: Double { core.waitSeconds }
   /// Records read from the files so far.
   public var recordsRead: Int { core.recordsRead }
+  /// Bytes of the input files read so far (compressed bytes for gzip; updated about
+  /// every MiB). With `fileBytes`, the progress of a one-epoch pass.
+  public var bytesRead: Int { core.bytesRead }
+  /// The total size of the input files (one epoch's `bytesRead`).
+  public var fileBytes: Int { core.fileBytes }
 
   /// The next batch in order, or nil when the data is exhausted.
   public func next() throws -> Batch? { try core.next() }
@@ -85,6 +90,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
   /// Seconds `next()` spent waiting for a batch (pipeline slower than its consumer).
   public private(set) var waitSeconds: Double = 0
   public private(set) var recordsRead = 0
+  let fileBytes: Int
+  private var readBytes = 0
 
   init(files: [String], options: BatchPipeline<Batch>.Options, build: @escaping BatchPipeline<Batch>.Builder) throws {
     guard !files.isEmpty else { throw DataError("input pipeline: no input files (after sharding); check the glob and the number of workers") }
@@ -92,6 +99,9 @@ final class PipelineCore<Batch>: @unchecked Sendable {
     self.files = files
     self.options = options
     self.build = build
+    fileBytes = files.reduce(0) { total, file in
+      total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+    }
     let producer = Thread { self.produce() }
     producer.stackSize = 1 << 20
     // Started here and not kept: a Thread retains its block (and so this core) until released.
@@ -106,6 +116,8 @@ final class PipelineCore<Batch>: @unchecked Sendable {
 
   /// Records skipped because of data errors (with `ignoreDataErrors`), per file.
   public var skipped: SkippedRecords { lock.lock(); defer { lock.unlock() }; return skippedRecords }
+  /// File bytes the producer has read.
+  var bytesRead: Int { lock.lock(); defer { lock.unlock() }; return readBytes }
 
   /// Stops the threads (also done on deinit).
   public func stop() {
@@ -156,6 +168,7 @@ final class PipelineCore<Batch>: @unchecked Sendable {
         for file in files {
           let reader = try TFRecordReader(path: file, ignoreDataErrors: options.ignoreDataErrors)
           var index = 0, counted = 0
+          var countedBytes = 0
           // Counts the records the reader skipped since the last call; they come before record `index`.
           func countReaderSkips() {
             guard reader.skippedRecords > counted else { return }
@@ -165,15 +178,24 @@ final class PipelineCore<Batch>: @unchecked Sendable {
             lock.unlock()
             counted = reader.skippedRecords
           }
+          func countBytes() {
+            let now = reader.fileBytesRead
+            lock.lock()
+            readBytes += now - countedBytes
+            lock.unlock()
+            countedBytes = now
+          }
           while let bytes = try reader.next() {
             countReaderSkips()
             let record = RawRecord(bytes: bytes, file: file, index: index)
             index += 1
+            if reader.fileBytesRead - countedBytes >= 1 << 20 { countBytes() }
             if let out = options.shuffleBufferSize > 1 ? shuffle.push(record) : record {
               if !emit(out) { break outer }
             }
           }
           countReaderSkips()
+          countBytes()
           lock.lock()
           recordsRead += reader.recordsRead
           lock.unlock()

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// Data selected by time instead of a glob — the original's `explicit_datetime_inputs`
 /// (hourly folders `data_root/YYYY/MM/DD/HH/`) and `explicit_date_inputs` (daily folders
@@ -85,7 +86,7 @@ public struct DatedInputs: Equatable, Sendable {
       if fm.fileExists(atPath: folder, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else { throw DataError("\(folder): expected a folder of .gz files (\(summary)), found a file") }
         do { names = try fm.contentsOfDirectory(atPath: folder) } catch {
-          throw DataError("\(folder): cannot list this folder (\(summary)): \(error.localizedDescription); check its permissions")
+          throw DataError("\(folder): cannot list this folder (\(summary)): \(FileError.reason(of: error)); check its permissions")
         }
       }
       let gz = names.filter { name in

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import SwiftProtobuf
 import TMLTensor
 
@@ -34,7 +35,9 @@ public struct RandomRecapData {
   /// drawn with the same planted signal.
   public func write(examples: Int, files: Int = 1, to directory: URL, prefix: String = "part", split: UInt64 = 0,
                     progress: ((Int) -> Void)? = nil) throws -> [String] {
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+      throw FileError.from(error, path: directory.path)
+    }
     var rng = RandomGenerator(seed: seed, stream: 0xDA7A &+ split)
     var weightsRNG = RandomGenerator(seed: seed, stream: 0x5167)
     let renamed = config.segDenseSchema.renamedFeatures

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 
 /// The ranker's feature schema (`segdense.json`):
 ///
@@ -43,7 +44,7 @@ public struct SegdenseSchema: Equatable, Sendable {
   public init(contentsOf url: URL) throws {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-      throw DataError("\(url.path): cannot read the segdense schema (\(error.localizedDescription)); check seg_dense_schema.schema_path")
+      throw DataError("\(url.path): cannot read the segdense schema (\(FileError.reason(of: error))); check seg_dense_schema.schema_path")
     }
     struct File: Decodable { let schema: [Feature] }
     do {

@@ -26,6 +26,9 @@ public final class TFRecordReader {
   public private(set) var offset: UInt64 = 0
 
   private let stream: ByteStream
+  private let file: FileByteStream
+  /// Bytes read from the file so far (compressed bytes for gzip; for progress).
+  public var fileBytesRead: Int { file.bytesRead }
   private var buffer: UnsafeMutableRawPointer
   private let capacity = 1 << 20
   private var start = 0, end = 0
@@ -37,7 +40,7 @@ public final class TFRecordReader {
   public init(path: String, ignoreDataErrors: Bool = false) throws {
     self.path = path
     self.ignoreDataErrors = ignoreDataErrors
-    let file = try FileByteStream(path: path)
+    file = try FileByteStream(path: path)
     stream = (path.hasSuffix(".gz") || FileByteStream.isGzip(path: path)) ? try GzipByteStream(file) : file
     buffer = .allocate(byteCount: capacity, alignment: 16)
   }

@@ -1,27 +1,26 @@
 import Foundation
+import TMLIO
 import TMLTensor
 
 /// Writes TFRecord files (format in `TFRecordReader`), gzip-compressed when
-/// `compressed` (the original's `.tfrecord.gz` data).
+/// `compressed` (the original's `.tfrecord.gz` data). A failed write (a full disk)
+/// throws a `FileError` naming the file: `out.tfrecord: no space left on device`.
 ///
 ///     let w = try TFRecordWriter(path: "out.tfrecord.gz", compressed: true)
 ///     try w.write(bytes); try w.close()
 public final class TFRecordWriter {
   public let path: String
   private let gzip: GzipWriter?
-  private let handle: FileHandle?
+  private let file: FileWriter?
   public private(set) var recordsWritten = 0
 
   public init(path: String, compressed: Bool? = nil) throws {
     self.path = path
     if compressed ?? path.hasSuffix(".gz") {
       gzip = try GzipWriter(path: path)
-      handle = nil
+      file = nil
     } else {
-      guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-        throw DataError("\(path): cannot create file for writing; check the directory exists and is writable")
-      }
-      handle = h
+      file = try FileWriter(path: path)
       gzip = nil
     }
   }
@@ -42,11 +41,11 @@ public final class TFRecordWriter {
 
   public func write(_ record: [UInt8]) throws {
     let framed = TFRecordWriter.frame(record)
-    if let gzip { try framed.withUnsafeBytes { try gzip.write($0) } } else { handle!.write(Data(framed)) }
+    if let gzip { try framed.withUnsafeBytes { try gzip.write($0) } } else { try file?.write(framed) }
     recordsWritten += 1
   }
 
   public func close() throws {
-    if let gzip { try gzip.close() } else { try handle?.close() }
+    if let gzip { try gzip.close() } else { try file?.close() }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLTensor
 #if canImport(Glibc)
 import Glibc
@@ -87,7 +88,7 @@ public struct CheckpointManager {
     } catch let e as TensorError {
       throw e
     } catch {
-      throw TensorError("checkpoint: cannot save step \(step) under \(directory.path): \(error.localizedDescription); check free disk space and permissions")
+      throw TensorError("checkpoint: cannot save step \(step) under \(directory.path): \(FileError.message(error)); check free disk space and permissions")
     }
   }
 

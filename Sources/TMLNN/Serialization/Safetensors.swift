@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLTensor
 
 /// The safetensors format (huggingface/safetensors):
@@ -26,7 +27,7 @@ public struct SafetensorsFile {
   public init(contentsOf url: URL) throws {
     let data: Data
     do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-      throw TensorError("safetensors: cannot read \(url.path): \(error.localizedDescription)")
+      throw TensorError("safetensors: cannot read \(FileError.message(error, path: url.path))")
     }
     try self.init(data: data, source: url.path)
   }
@@ -199,7 +200,7 @@ public struct SafetensorsWriter {
 
   public func write(to url: URL) throws {
     do { try encoded().write(to: url) } catch {
-      throw TensorError("safetensors: cannot write \(url.path): \(error.localizedDescription)")
+      throw TensorError("safetensors: cannot write \(FileError.message(error, path: url.path))")
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import Yams
 
 /// Loads a config as the original's `load_config_from_yaml` does: read the file,
@@ -21,7 +22,7 @@ public enum YAMLLoader {
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
     } catch {
-      throw ConfigError(.unreadable, path: [], problem: "cannot read the config file (\(error.localizedDescription))",
+      throw ConfigError(.unreadable, path: [], problem: "cannot read the config file (\(FileError.reason(of: error)))",
                         fix: "Check that the path exists and is a readable UTF-8 YAML file.", file: path)
     }
     return try decode(type, yaml: text, file: path, environment: environment, allowUnsetEnvironment: allowUnsetEnvironment)

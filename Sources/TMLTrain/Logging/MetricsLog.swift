@@ -1,26 +1,25 @@
 import Foundation
+import TMLIO
 
 /// Appends one JSON object per line to `save_dir/metrics.jsonl`:
 /// `{"kind": "train", "step": 100, "time": 1764172800.5, "loss": 0.31, …}`.
-/// Lines are flushed as written, so a killed run keeps everything logged before.
+/// Lines are written through as they come (a killed run keeps everything logged
+/// before); a failed write (a full disk) throws `metrics.jsonl: no space left on device`.
 public final class MetricsLog {
   public let url: URL
-  private let handle: FileHandle
+  private let file: FileWriter
 
   public init(url: URL) throws {
     self.url = url
-    let fm = FileManager.default
-    do {
-      try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
-      handle = try FileHandle(forWritingTo: url)
-      try handle.seekToEnd()
-    } catch {
-      throw TrainError("\(url.path): cannot open the metrics log for appending (\(error.localizedDescription))")
+    do { try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true) } catch {
+      throw TrainError("\(url.path): cannot create the metrics log's directory (\(FileError.reason(of: error)))")
     }
+    file = try FileWriter(path: url.path, mode: .append)
   }
 
-  deinit { try? handle.close() }
+  /// Closes the log (also done, ignoring errors, when it is released; every line is
+  /// already written by then).
+  public func close() throws { try file.close() }
 
   public func append(kind: String, step: Int, _ values: [String: Double]) throws {
     try append(kind: kind, step: step, values, text: [:])
@@ -33,7 +32,7 @@ public final class MetricsLog {
       fields.append("\(MetricsLog.json(k)):\(v.isFinite ? "\(v)" : "null")")
     }
     for (k, v) in text.sorted(by: { $0.key < $1.key }) { fields.append("\(MetricsLog.json(k)):\(MetricsLog.json(v))") }
-    handle.write(Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
+    try file.write("{" + fields.joined(separator: ",") + "}\n")
   }
 
   static func json(_ s: String) -> String {

@@ -212,6 +212,8 @@ public final class Trainer<Task: TrainingTask> {
       if let every = options.checkpointEveryN, every > 0, step % every == 0 { try saveCheckpoint() }
     }
     if checkpoints.steps().last?.step != step { try saveCheckpoint() }
+    try board.close()
+    try metrics.close()
     onEvent(.finished(step: step, seconds: Date().timeIntervalSince(start)))
     return step
   }

@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLData
 
 /// `tml twhin generate-graph`: a `PlantedGraph` written as the original's edge files plus
@@ -46,7 +47,7 @@ public enum PlantedGraphFiles {
     do {
       try truth.write(to: truthURL, atomically: true, encoding: .utf8)
       try configYAML(graph.config, dataDirectory: directory.relativePath, saveDir: saveDir).write(to: configURL, atomically: true, encoding: .utf8)
-    } catch { throw TwHINError("generate-graph: cannot write under \(directory.path): \(error.localizedDescription)") }
+    } catch { throw TwHINError("generate-graph: cannot write under \(directory.path): \(FileError.message(error))") }
     return files + [truthURL, configURL]
   }
 

@@ -17,7 +17,7 @@ extension TwHINRun {
     let used = steps < 0 || overflow ? edges : edges.prefix(cap)
     let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
                                        batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: true, seed: seed)
-    var result = try evaluator.evaluate(model, edges: used, known: known)
+    var result = try evaluator.evaluate(model, edges: used, known: known) { onEvent(.evaluating($0)) }
     if let known { result.linkPrediction = try LinkPredictionEvaluator().evaluate(model, edges: used, known: known) }
     if log {
       var values = result.dictionary

@@ -17,6 +17,8 @@ public enum TwHINEvent {
   case training(TrainingEvent)
   /// Something the user should know (a resumed run with another config, …).
   case warning(String)
+  /// How far an evaluation is (`eval in-batch`, then `eval all candidates`).
+  case evaluating(WorkProgress)
   /// Filtered link-prediction metrics of the validation edges at a step.
   case evaluated(step: Int, TwHINEvaluation)
   /// Both-side filtered ranks of a section's edges (`validation_data` every

@@ -173,6 +173,8 @@ extension TwHINRun {
       }
     }
     if restored || manager.steps().last?.step != trainer.stepCount { try checkpoint() }
+    try board.close()
+    try metrics.close()
     let seconds = Date().timeIntervalSince(start)
     onEvent(.training(.finished(step: trainer.stepCount, seconds: seconds)))
     let evaluation = try evaluate(model, edges: data.validation.edges, known: known, step: trainer.stepCount, onEvent: onEvent)
