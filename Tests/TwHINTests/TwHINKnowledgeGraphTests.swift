@@ -94,6 +94,18 @@ final class TwHINKnowledgeGraphTests: XCTestCase {
     XCTAssertGreaterThan(best.1, try XCTUnwrap(result.initialEvaluation?.linkPrediction).both.mrr)
   }
 
+  func testImportedConfigTrainsWithUniformNegativesOnlyAndAdagradHalf() throws {
+    // In-batch negatives come from a relation's few edges in the batch (the edge's own
+    // answer among them); the importer writes S = 0, G = 128, Adagrad lr 0.5 (recipe).
+    let (_, out) = try importFixture(op: .diagonal)
+    let config = try TwHINConfig.load(from: out.appendingPathComponent("kg.yaml").path)
+    for (name, data) in [("train", config.trainData), ("valid", config.validationData), ("test", try XCTUnwrap(config.testData))] {
+      XCTAssertEqual([data.inBatchNegatives, data.globalNegatives], [0, 128], name)
+    }
+    XCTAssertEqual(config.tableOptimizers(), [.adagrad(.constant(0.5), eps: 1e-10)])
+    XCTAssertEqual(config.model.translationOptimizer.adagrad?.lr, 0.5)
+  }
+
   func testEarlyStoppingKeysBelongToValidationData() throws {
     let (_, out) = try importFixture()
     let text = try String(contentsOf: out.appendingPathComponent("kg.yaml"), encoding: .utf8)

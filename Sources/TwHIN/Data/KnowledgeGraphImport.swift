@@ -118,8 +118,15 @@ public struct KnowledgeGraphImport: Equatable, Sendable {
   }
 
   /// A TwHIN config for the imported files: one `entity` table, one relation per KG
-  /// relation with operator `op`, Adagrad lr 0.1, validation every 10 epochs with early
-  /// stopping, the test split as `test_data`.
+  /// relation with operator `op`, Adagrad lr 0.5, global negatives only, validation every
+  /// 10 epochs with early stopping, the test split as `test_data`.
+  ///
+  /// No in-batch negatives: they are drawn per relation from that relation's R edges of
+  /// the batch, and a KG spreads a batch over many relations (UMLS: 46, R ≈ 6 at batch
+  /// 256), so S in-batch negatives repeat the same few entities — the edge's own answer
+  /// ≈ S/R times, labelled 0. With S = 0 and G = 128 uniform negatives (and lr 0.5),
+  /// validation MRR rose from 0.62 to 0.83 on UMLS and from 0.57 to 0.76 on Nations
+  /// (docs/recipes/knowledge-graphs.md).
   public func configYAML(dataDirectory: String, name: String, operator op: TwHINOperator, dim: Int) -> String {
     let root = dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
     var lines = [
@@ -135,7 +142,7 @@ public struct KnowledgeGraphImport: Equatable, Sendable {
       "  num_eval_steps: -1",
       "model:",
       "  translation_optimizer:",
-      "    adagrad: {lr: 0.1}",
+      "    adagrad: {lr: \(KnowledgeGraphImport.learningRate)}",
       "  embeddings:",
       "    tables:",
       "      - name: entity",
@@ -143,17 +150,22 @@ public struct KnowledgeGraphImport: Equatable, Sendable {
       "        embedding_dim: \(dim)",
       "        data_type: fp32",
       "        optimizer:",
-      "          adagrad: {lr: 0.1}",
+      "          adagrad: {lr: \(KnowledgeGraphImport.learningRate)}",
       "  relations:",
     ]
     for r in relations { lines.append("    - {name: \(yamlQuoted(r)), lhs: entity, rhs: entity, operator: \(op.rawValue)}") }
     for (section, file, extra) in [("train_data", "train", []), ("validation_data", "valid", ["  eval_every_n_epochs: 10", "  early_stopping_patience: 3"]),
                                    ("test_data", "test", [])] {
-      lines += ["\(section):", "  data_root: \(root)/\(file).parquet", "  per_replica_batch_size: 256", "  in_batch_negatives: 64",
-                "  global_negatives: 64"] + extra
+      lines += ["\(section):", "  data_root: \(root)/\(file).parquet", "  per_replica_batch_size: 256",
+                "  in_batch_negatives: \(KnowledgeGraphImport.inBatchNegatives)", "  global_negatives: \(KnowledgeGraphImport.globalNegatives)"] + extra
     }
     return lines.joined(separator: "\n") + "\n"
   }
+
+  /// The written config's Adagrad learning rate (table and relation vectors).
+  public static let learningRate = 0.5
+  /// The written config's negatives per side: uniform over the table only (see `configYAML`).
+  public static let inBatchNegatives = 0, globalNegatives = 128
 
   private func yamlQuoted(_ s: String) -> String {
     "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
