@@ -116,6 +116,19 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: manager.directory.path), ["step_1"])
   }
 
+  func testAStepFolderLeftWithoutStateJSONByAnInterruptedPruneIsRemovedByTheNextSave() throws {
+    // kill -9 while FileManager deleted an old checkpoint file by file left empty step_<N>
+    // folders (found by tools/fuzz/kill_resume.sh); pruning now renames before deleting.
+    let manager = CheckpointManager(saveDir: root, maxToKeep: 2)
+    try emptySave(manager, step: 1)
+    let leftover = manager.directory.appendingPathComponent("step_0", isDirectory: true)
+    try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+    try Data().write(to: leftover.appendingPathComponent("optimizer.safetensors"))
+    try emptySave(manager, step: 2)
+    try emptySave(manager, step: 3)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: manager.directory.path).sorted(), ["step_2", "step_3"])
+  }
+
   func testSavingTheSameStepAgainReplacesIt() throws {
     let manager = CheckpointManager(saveDir: root)
     try manager.save(step: 5, model: SmallModel(seed: 1).stateDict(), optimizer: StateDict(), state: CheckpointState(step: 5, configHash: "old"))

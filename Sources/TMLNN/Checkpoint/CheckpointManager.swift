@@ -80,7 +80,7 @@ public struct CheckpointManager {
       }
       try CheckpointManager.fsync(tmp)
       let final = directory.appendingPathComponent("step_\(step)", isDirectory: true)
-      if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
+      if fm.fileExists(atPath: final.path) { try discard(final) }
       try fm.moveItem(at: tmp, to: final)
       try CheckpointManager.fsync(directory)
       try prune()
@@ -92,11 +92,25 @@ public struct CheckpointManager {
     }
   }
 
-  /// Removes all but the newest `maxToKeep` checkpoints.
+  /// Removes all but the newest `maxToKeep` checkpoints, and `step_<N>` folders without a
+  /// `state.json` (what an older version left when killed while pruning).
   public func prune() throws {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    for name in names where name.hasPrefix("step_") && Int(name.dropFirst(5)) != nil {
+      let url = directory.appendingPathComponent(name, isDirectory: true)
+      if !FileManager.default.fileExists(atPath: url.appendingPathComponent("state.json").path) { try discard(url) }
+    }
     guard let keep = maxToKeep, keep > 0 else { return }
-    let all = steps()
-    for (_, url) in all.dropLast(keep) { try FileManager.default.removeItem(at: url) }
+    for (_, url) in steps().dropLast(keep) { try discard(url) }
+  }
+
+  /// Deletes a checkpoint folder without ever leaving a partial `step_<N>` behind: it is
+  /// first renamed (atomically) to a `.tmp-` name, which a kill may leave but the next save
+  /// removes, and only then deleted file by file.
+  func discard(_ url: URL) throws {
+    let doomed = directory.appendingPathComponent(".tmp-discard-\(url.lastPathComponent)-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.moveItem(at: url, to: doomed)
+    try? FileManager.default.removeItem(at: doomed)
   }
 
   /// The newest complete checkpoint, or nil when there is none. When the newest cannot
