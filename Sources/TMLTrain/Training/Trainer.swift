@@ -118,7 +118,7 @@ public final class Trainer<Task: TrainingTask> {
       }
       onEvent(.resumed(step: step, from: last.directory))
     } else if let initial = options.initialCheckpointDir {
-      let dir = (try? CheckpointManager(saveDir: initial).steps().last?.url) ?? initial
+      let dir = CheckpointManager(saveDir: initial).steps().last?.url ?? initial
       let ckpt = try CheckpointManager.load(dir)
       try task.module.loadStateDict(ckpt.model, origin: dir.path)
       onEvent(.warmStarted(from: dir))
