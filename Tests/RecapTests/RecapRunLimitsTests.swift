@@ -52,6 +52,11 @@ extension RecapRunTests {
                       mentioning: ["layer_sizes[", "more than 9223372036854775807 bytes"])
   }
 
+  func testALayerSizeOfIntMaxIsRefusedWithoutOverflowing() throws {
+    try assertRefused([("layer_sizes: [32, 16, 1]", "layer_sizes: [9223372036854775807, 1]")],
+                      mentioning: ["layer_sizes[", "bytes"])
+  }
+
   func testTheProductionConfigFitsA24GiBMachine() throws {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let run = try RecapRun(configPath: repo.appendingPathComponent("configs/recap/production.yaml").path)

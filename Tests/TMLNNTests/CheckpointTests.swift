@@ -129,6 +129,18 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: manager.directory.path).sorted(), ["step_2", "step_3"])
   }
 
+  func testAKillWhileReplacingAStepLeavesTheOldCheckpointLoadable() throws {
+    // The state a kill leaves between setting the old step_5 aside and moving the new one in.
+    let manager = CheckpointManager(saveDir: root)
+    try emptySave(manager, step: 5)
+    let fm = FileManager.default
+    try fm.moveItem(at: manager.directory.appendingPathComponent("step_5"), to: manager.directory.appendingPathComponent(".tmp-replaced-step_5-x"))
+    try fm.createDirectory(at: manager.directory.appendingPathComponent(".tmp-step_5-y"), withIntermediateDirectories: false)
+    XCTAssertEqual(try manager.loadLatest()?.state.step, 5)
+    try emptySave(manager, step: 6)
+    XCTAssertEqual(try fm.contentsOfDirectory(atPath: manager.directory.path).sorted(), ["step_5", "step_6"])
+  }
+
   func testSavingTheSameStepAgainReplacesIt() throws {
     let manager = CheckpointManager(saveDir: root)
     try manager.save(step: 5, model: SmallModel(seed: 1).stateDict(), optimizer: StateDict(), state: CheckpointState(step: 5, configHash: "old"))

@@ -26,6 +26,12 @@ extension TwHINRunTests {
     }
   }
 
+  func testAnEmbeddingDimOfIntMaxIsRefusedWithoutOverflowing() throws {
+    assertTwHINError(["embedding_dim", "bytes"]) {
+      try makeRun([("embedding_dim: 8", "embedding_dim: 9223372036854775807")])
+    }
+  }
+
   func testTheProjectConfigFitsA24GiBMachineAndATenMillionRowTableToo() throws {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let planted = try TwHINRun(configPath: repo.appendingPathComponent("configs/twhin/planted.yaml").path)

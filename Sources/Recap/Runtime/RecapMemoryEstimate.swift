@@ -21,18 +21,20 @@ extension MemoryEstimate {
     self.init()
     let states = config.optimizer.adam != nil ? 2 : 1
     var walk = RecapMemoryWalk(copies: 4 + 2 * states)
-    var input = spec.continuousFeatures + spec.binaryFeatures
-    input += (spec.userEmbeddingDim ?? 0) + (spec.userEngEmbeddingDim ?? 0) + (spec.authorEmbeddingDim ?? 0)
+    // Sizes come from the config and schema: added with saturation, never trapping on overflow.
+    let plus = MemoryEstimate.sum
+    var input = [spec.continuousFeatures, spec.binaryFeatures, spec.userEmbeddingDim ?? 0, spec.userEngEmbeddingDim ?? 0,
+                 spec.authorEmbeddingDim ?? 0].reduce(0, plus)
     if let p = config.model.positionDebiasConfig {
       walk.parameters(("model.position_debias_config.max_position", p.maxPosition), "position embedding",
-                      elements: [p.maxPosition + 2, p.numDims])
-      input += p.numDims
+                      elements: [plus(p.maxPosition, 2), p.numDims])
+      input = plus(input, p.numDims)
     }
     let inputDim: RecapMemoryWalk.Dim = ("train_data.seg_dense_schema (model input width)", input)
     var towerInput = inputDim
     if let backbone = config.model.backbone {
       let out = walk.block(backbone, at: "model.backbone", input: inputDim)
-      towerInput = config.model.multiTaskType == .sharePartial ? (out.key, input + out.value) : out
+      towerInput = config.model.multiTaskType == .sharePartial ? (out.key, plus(input, out.value)) : out
     }
     for (name, tower) in config.model.tasks {
       _ = walk.block(tower, at: "model.tasks[\"\(name)\"]", input: towerInput)
@@ -71,7 +73,7 @@ struct RecapMemoryWalk {
     let key = output.value >= input.value ? output : input
     estimate.add(keys: [key] + (count.map { [$0] } ?? []),
                  "\(count.map { "\($0.value) × " } ?? "")a Linear \(input.value) → \(output.value) (value, gradient, optimizer state, packed and checkpoint copies)",
-                 elements: [input.value + (bias ? 1 : 0), output.value, count?.value ?? 1], copies: copies)
+                 elements: [MemoryEstimate.sum(input.value, bias ? 1 : 0), output.value, count?.value ?? 1], copies: copies)
     outputs.append(output)
     return output
   }
@@ -114,7 +116,7 @@ struct RecapMemoryWalk {
       var width = input
       if let m = d.parallelMLP {
         let out = mlp(m, at: "\(p).parallel_mlp", input: input)
-        width = d.useParallel ? (out.key, input.value + out.value) : out
+        width = d.useParallel ? (out.key, MemoryEstimate.sum(input.value, out.value)) : out
       }
       return d.outputMLP.map { mlp($0, at: "\(p).output_mlp", input: width) } ?? width
     }

@@ -55,6 +55,7 @@ public struct CheckpointManager {
     let fm = FileManager.default
     do {
       try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+      try recoverInterruptedReplacements()
       for name in try fm.contentsOfDirectory(atPath: directory.path) where name.hasPrefix(".tmp-") {
         try? fm.removeItem(at: directory.appendingPathComponent(name))
       }
@@ -80,9 +81,17 @@ public struct CheckpointManager {
       }
       try CheckpointManager.fsync(tmp)
       let final = directory.appendingPathComponent("step_\(step)", isDirectory: true)
-      if fm.fileExists(atPath: final.path) { try discard(final) }
+      // Replacing a step: the old folder is renamed aside first; a kill before the new one
+      // is in place leaves it as `.tmp-replaced-step_<N>-…`, which the next load or save
+      // renames back (`recoverInterruptedReplacements`).
+      var replaced: URL?
+      if fm.fileExists(atPath: final.path) {
+        replaced = directory.appendingPathComponent(".tmp-replaced-step_\(step)-\(UUID().uuidString)", isDirectory: true)
+        try fm.moveItem(at: final, to: replaced!)
+      }
       try fm.moveItem(at: tmp, to: final)
       try CheckpointManager.fsync(directory)
+      if let replaced { try? fm.removeItem(at: replaced) }
       try prune()
       return final
     } catch let e as TensorError {
@@ -117,6 +126,7 @@ public struct CheckpointManager {
   /// be loaded (damaged, truncated, or its step is not its folder's), the error names it
   /// and the newest older checkpoint that loads, to resume from or delete the damaged one.
   public func loadLatest() throws -> Checkpoint? {
+    try recoverInterruptedReplacements()
     let all = steps()
     guard let last = all.last else { return nil }
     do { return try CheckpointManager.load(last.url) } catch {
@@ -151,7 +161,7 @@ public struct CheckpointManager {
       let url = dir.appendingPathComponent(file)
       let bytes: Data
       do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-        throw TensorError("checkpoint: cannot read \(url.path) (\(error.localizedDescription)); the checkpoint is incomplete")
+        throw TensorError("checkpoint: cannot read \(url.path) (\(FileError.reason(of: error))); the checkpoint is incomplete")
       }
       if let recorded = state.crc32c {
         guard let expected = recorded[file] else {
@@ -167,14 +177,34 @@ public struct CheckpointManager {
     return Checkpoint(directory: dir, state: state, model: try tensors("model.safetensors"), optimizer: try tensors("optimizer.safetensors"))
   }
 
+  /// Renames `.tmp-replaced-step_<N>-…` back to `step_<N>` where a kill stopped a save
+  /// between setting the old checkpoint aside and moving the new one in.
+  func recoverInterruptedReplacements() throws {
+    let fm = FileManager.default
+    let prefix = ".tmp-replaced-step_"
+    for name in (try? fm.contentsOfDirectory(atPath: directory.path)) ?? [] where name.hasPrefix(prefix) {
+      guard let step = Int(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
+      let final = directory.appendingPathComponent("step_\(step)", isDirectory: true)
+      if !fm.fileExists(atPath: final.path) {
+        do { try fm.moveItem(at: directory.appendingPathComponent(name), to: final) } catch {
+          throw TensorError("checkpoint: cannot restore \(final.path) from \(name): \(FileError.message(error)); rename it by hand")
+        }
+      }
+    }
+  }
+
+  /// fsync of a file or directory; a failure (EIO, or ENOSPC on network file systems) is an
+  /// error naming the path, since the checkpoint may not be on disk.
   static func fsync(_ url: URL) throws {
-    let fd = open(url.path, O_RDONLY)
-    guard fd >= 0 else { throw TensorError("checkpoint: cannot open \(url.path) to sync it (errno \(errno))") }
+    let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw TensorError("checkpoint: cannot open \(url.path) to sync it: \(FileError(path: url.path, errno: errno).reason)") }
     defer { close(fd) }
     #if canImport(Glibc)
-    _ = Glibc.fsync(fd)
+    let result = Glibc.fsync(fd)
     #else
-    _ = Darwin.fsync(fd)
+    let result = Darwin.fsync(fd)
     #endif
+    // EINVAL: the file system does not sync this kind of file (some do not sync directories).
+    if result != 0 && errno != EINVAL { throw TensorError("checkpoint: cannot sync \(url.path): \(FileError(path: url.path, errno: errno).reason)") }
   }
 }

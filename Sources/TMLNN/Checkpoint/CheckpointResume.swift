@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLTensor
 
 extension CheckpointManager {
@@ -40,7 +41,7 @@ extension CheckpointManager {
     for newer in all where newer.step > n {
       let target = directory.appendingPathComponent("step_\(newer.step).superseded-\(stamp)", isDirectory: true)
       do { try FileManager.default.moveItem(at: newer.url, to: target) } catch {
-        throw TensorError("--resume-from \(requested): cannot set aside the newer \(newer.url.path) (\(error.localizedDescription)); move or delete it yourself")
+        throw TensorError("--resume-from \(requested): cannot set aside the newer \(newer.url.path) (\(FileError.reason(of: error))); move or delete it yourself")
       }
       setAside.append(target)
     }

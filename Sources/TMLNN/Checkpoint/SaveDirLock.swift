@@ -1,4 +1,5 @@
 import Foundation
+import TMLIO
 import TMLTensor
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +27,7 @@ public final class SaveDirLock {
   public init(saveDir: URL) throws {
     url = saveDir.appendingPathComponent(".lock")
     do { try FileManager.default.createDirectory(at: saveDir, withIntermediateDirectories: true) } catch {
-      throw TensorError("save_dir \(saveDir.path): cannot create it (\(error.localizedDescription)); check the path and permissions")
+      throw TensorError("save_dir \(saveDir.path): cannot create it (\(FileError.reason(of: error))); check the path and permissions")
     }
     fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard fd >= 0 else {

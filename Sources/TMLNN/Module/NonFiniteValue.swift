@@ -31,6 +31,14 @@ public struct NonFiniteValue: CustomStringConvertible, Sendable {
   }
 
   /// The first offending element of `tensor`: NaN or ±Inf, or only NaN when `allowInfinity`.
+  /// The first entry of `state` (e.g. an optimizer's state dict) holding NaN or ±Inf.
+  public static func first(in state: StateDict, kind: Kind) -> NonFiniteValue? {
+    for (name, e) in state.entries {
+      if let bad = first(in: e.tensor, name: name, kind: kind) { return bad }
+    }
+    return nil
+  }
+
   public static func first(in tensor: Tensor, name: String, kind: Kind, allowInfinity: Bool = false) -> NonFiniteValue? {
     let found: Int?
     if allowInfinity {

@@ -114,7 +114,7 @@ public enum GEMMKernel {
   }
 
   private static func warn(_ message: String) {
-    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+    fputs("warning: " + message + "\n", stderr)  // never traps, even on a closed or full stderr
   }
 
   /// Below this many rows of C, per-call packing of B costs more than it saves and

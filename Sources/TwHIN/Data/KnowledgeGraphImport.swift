@@ -1,5 +1,6 @@
 import Foundation
 import TMLData
+import TMLIO
 
 /// Knowledge-graph triples in the standard `train.txt / valid.txt / test.txt` layout
 /// (one `head<TAB>relation<TAB>tail` per line, string names; Nations, Kinships, UMLS,
@@ -64,7 +65,7 @@ public struct KnowledgeGraphImport: Equatable, Sendable {
   static func readTriples(_ path: String) throws -> [(String, String, String)] {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw TwHINError("\(path): cannot read the triples file (\((error as NSError).localizedDescription)); check the path")
+      throw TwHINError("\(path): cannot read the triples file (\(FileError.reason(of: error))); check the path")
     }
     guard let text = String(data: data, encoding: .utf8) else { throw TwHINError("\(path): not UTF-8 text") }
     var out: [(String, String, String)] = []
@@ -112,7 +113,7 @@ public struct KnowledgeGraphImport: Equatable, Sendable {
     } catch let e as TwHINError {
       throw e
     } catch {
-      throw TwHINError("\(directory.path): cannot write the imported graph (\((error as NSError).localizedDescription))")
+      throw TwHINError("\(directory.path): cannot write the imported graph (\(FileError.reason(of: error)))")
     }
     return files
   }

@@ -39,7 +39,7 @@ extension MemoryEstimate {
       let present = min(relations, max(d.perReplicaBatchSize, 1))
       for negatives in [inBatch, global] {
         add(keys: [negatives], "\(section == "train_data" ? "training" : "evaluation") negatives' candidate rows, gradients and indices for \(present) relations",
-            elements: [negatives.value, present, 3 * dim.value + 6], copies: 4)
+            elements: [negatives.value, present, MemoryEstimate.sum(MemoryEstimate.product([3, dim.value]), 6)], copies: 4)
       }
       if training {
         add(keys: [batch, dim], "a training batch's gathered rows and their gradients", elements: [batch.value, dim.value], copies: 4)

@@ -120,7 +120,11 @@ extension TwHINRun {
       let step = trainer.stepCount
       let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
                                   dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
-      let url = try manager.save(step: step, model: model.stateDict(), optimizer: trainer.optimizerStateDict(), state: state, modelDType: dtype)
+      let optimizerState = trainer.optimizerStateDict()
+      if let bad = NonFiniteValue.first(in: optimizerState, kind: .state) {
+        throw TwHINError("step \(step): \(bad) after the optimizer step; training stopped before saving a checkpoint no run could resume from. Lower the learning rates, check the edges, and resume from the last good checkpoint")
+      }
+      let url = try manager.save(step: step, model: model.stateDict(), optimizer: optimizerState, state: state, modelDType: dtype)
       onEvent(.training(.checkpointed(step: step, at: url)))
     }
 
@@ -160,7 +164,7 @@ extension TwHINRun {
         windowStart = Date(); windowEdges = 0; windowLoss = 0; windowSteps = 0
       }
       if done % t.checkpointEveryN == 0 { try checkpoint() }
-      if let every, done % (every * perEpoch) == 0 || done == total {
+      if let every, (done % perEpoch == 0 && (done / perEpoch) % every == 0) || done == total {
         let last = try periodic(done)
         if let patience, let b = best, stale >= patience || done == total {
           if b.step != done && b.mrr > last.both.mrr {
