@@ -1,4 +1,5 @@
 import ArgumentParser
+import ForYou
 import Foundation
 import TwHIN
 
@@ -48,6 +49,7 @@ struct DataCommand: ParsableCommand {
     @Option(help: "Name used in the config's save_dir; default: the output folder's name.") var name: String?
     @Option(help: "Embedding dimension in the config.") var dim: Int = 64
     @Flag(help: "Train only on ratings ≥ 4 (relation `liked`) instead of every rating (`rated`).") var likedOnly = false
+    @Flag(help: "Also write Heavy Ranker tf.Examples (features from each rating's past), segdense.json and ranker.yaml.") var rankerExamples = false
 
     func run() throws {
       guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
@@ -59,6 +61,10 @@ struct DataCommand: ParsableCommand {
       print("\(log.count) ratings: \(graph.users.count) users, \(graph.items.count) items; \(graph.train.count) `\(graph.relation)` train edges, \(graph.test.count) test positives (rating ≥ 4, last 20 % per user)")
       for f in files { print("  wrote \(f.relativePath)") }
       print("train with: tml twhin train --config \(dir.appendingPathComponent("movielens.yaml").relativePath)")
+      if rankerExamples {
+        let r = try RatingExamples.write(log, to: dir, name: name ?? dir.lastPathComponent)
+        print("ranker examples: \(r.train) train, \(r.test) test under \(dir.appendingPathComponent("examples").relativePath); train with: tml recap train --config \(r.config)")
+      }
     }
   }
 
