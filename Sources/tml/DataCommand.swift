@@ -6,7 +6,7 @@ import TwHIN
 /// `tml data`: importers from public dataset formats.
 struct DataCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "data", abstract: "Import public datasets into SwiftTML's formats.", subcommands: [KG.self, MovieLens.self, SNAP.self])
+    commandName: "data", abstract: "Import public datasets into SwiftTML's formats.", subcommands: [KG.self, MovieLens.self, MovieLensEval.self, SNAP.self])
 
   struct KG: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,6 +85,48 @@ struct DataCommand: ParsableCommand {
       print("\(graph.nodes.count) nodes, \(graph.edges.count) edges")
       for f in files { print("  wrote \(f.relativePath)") }
       print("train with: tml twhin train --config \(dir.appendingPathComponent("snap.yaml").relativePath)")
+    }
+  }
+
+  struct MovieLensEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "movielens-eval",
+      abstract: "Top-k recommendation on a MovieLens log's time split: Recall@k and NDCG@k of popularity, BPR and (optionally) a trained TwHIN.")
+
+    @Option(help: "The rating log (as given to `tml data movielens`).") var ratings: String
+    @Option(help: "auto (by file name), 100k, 1m or 25m.") var format: String = "auto"
+    @Option(help: "Cut-off k.") var k: Int = 10
+    @Option(help: "BPR embedding dimension.") var bprDim: Int = 64
+    @Option(help: "BPR epochs (each samples as many triples as there are training ratings); 0 skips BPR.") var bprEpochs: Int = 30
+    @Option(help: "BPR SGD learning rate.") var bprLr: Float = 0.05
+    @Option(help: "BPR L2 weight λ.") var bprLambda: Float = 0.01
+    @Option(help: "Seed of BPR's initialisation and sampling.") var seed: UInt64 = 0
+    @Option(help: "The TwHIN config written by `tml data movielens` (with --checkpoint).") var twhinConfig: String?
+    @Option(help: "A TwHIN save dir (newest step) or step_<N> checkpoint trained on that config.") var checkpoint: String?
+
+    func run() throws {
+      guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
+      guard k > 0, bprDim > 0, bprEpochs >= 0 else { throw TwHINError("--k and --bpr-dim must be ≥ 1, --bpr-epochs ≥ 0") }
+      guard (twhinConfig == nil) == (checkpoint == nil) else { throw TwHINError("--twhin-config and --checkpoint go together; pass both or neither") }
+      let task = RecommendationTask(log: try RatingLog(path: ratings, format: f))
+      print("\(task.users.count) users, \(task.items.count) items, \(task.trainPairs.count) training ratings; \(task.testUsers.count) test users, \(task.positives.reduce(0) { $0 + $1.count }) held-out positives (rating ≥ 4)")
+      func report(_ name: String, _ r: TopKResult, _ seconds: Double) {
+        print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0))  Recall@\(k) \(String(format: "%.4f", r.recall))  NDCG@\(k) \(String(format: "%.4f", r.ndcg))  (\(String(format: "%.1f", seconds)) s)")
+      }
+      var clock = Date()
+      report("popularity", try TopKEvaluation.evaluate(task, k: k, fixed: TopKEvaluation.popularity(task)), Date().timeIntervalSince(clock))
+      if bprEpochs > 0 {
+        clock = Date()
+        var bpr = BPR(users: task.users.count, items: task.items.count, dim: bprDim, seed: seed)
+        bpr.train(task, epochs: bprEpochs, learningRate: bprLr, lambda: bprLambda)
+        report("BPR", try bpr.evaluate(task, k: k), Date().timeIntervalSince(clock))
+      }
+      if let twhinConfig, let checkpoint {
+        clock = Date()
+        let run = try TwHINRun(configPath: twhinConfig)
+        let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
+        report("TwHIN@\(step)", try TopKEvaluation.evaluate(task, k: k, twhin: model), Date().timeIntervalSince(clock))
+      }
     }
   }
 }
