@@ -103,12 +103,16 @@ struct DataCommand: ParsableCommand {
     @Option(help: "Seed of BPR's initialisation and sampling.") var seed: UInt64 = 0
     @Option(help: "The TwHIN config written by `tml data movielens` (with --checkpoint).") var twhinConfig: String?
     @Option(help: "A TwHIN save dir (newest step) or step_<N> checkpoint trained on that config.") var checkpoint: String?
+    @Option(help: "Write TwHIN's top --candidates items of each test user as ranker examples to this .tfrecord.gz (with --checkpoint).") var writeCandidates: String?
+    @Option(help: "Candidates per test user for --write-candidates.") var candidates: Int = 200
+    @Option(help: "A `tml recap predict` TSV of those candidates: also evaluate them ranked by is_liked probability.") var rerank: String?
 
     func run() throws {
       guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
       guard k > 0, bprDim > 0, bprEpochs >= 0 else { throw TwHINError("--k and --bpr-dim must be ≥ 1, --bpr-epochs ≥ 0") }
       guard (twhinConfig == nil) == (checkpoint == nil) else { throw TwHINError("--twhin-config and --checkpoint go together; pass both or neither") }
-      let task = RecommendationTask(log: try RatingLog(path: ratings, format: f))
+      let log = try RatingLog(path: ratings, format: f)
+      let task = RecommendationTask(log: log)
       print("\(task.users.count) users, \(task.items.count) items, \(task.trainPairs.count) training ratings; \(task.testUsers.count) test users, \(task.positives.reduce(0) { $0 + $1.count }) held-out positives (rating ≥ 4)")
       func report(_ name: String, _ r: TopKResult, _ seconds: Double) {
         print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0))  Recall@\(k) \(String(format: "%.4f", r.recall))  NDCG@\(k) \(String(format: "%.4f", r.ndcg))  (\(String(format: "%.1f", seconds)) s)")
@@ -126,6 +130,17 @@ struct DataCommand: ParsableCommand {
         let run = try TwHINRun(configPath: twhinConfig)
         let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
         report("TwHIN@\(step)", try TopKEvaluation.evaluate(task, k: k, twhin: model), Date().timeIntervalSince(clock))
+        if let writeCandidates {
+          guard candidates > 0 else { throw TwHINError("--candidates \(candidates): must be ≥ 1") }
+          let n = try RatingExamples.writeCandidates(log, task: task, candidates: try RankerReranking.candidates(task, twhin: model, n: candidates), to: writeCandidates)
+          print("wrote \(n) candidate examples (top \(candidates) of TwHIN per test user) to \(writeCandidates); score with: tml recap predict --config <ranker.yaml> --checkpoint <ranker save dir> --input \(writeCandidates) --output <predictions.tsv>")
+        }
+      } else if writeCandidates != nil {
+        throw TwHINError("--write-candidates needs --twhin-config and --checkpoint (the candidates are TwHIN's top items)")
+      }
+      if let rerank {
+        clock = Date()
+        report("ranker", try RankerReranking.evaluate(task, k: k, scores: try RankerReranking.scores(predictions: rerank, task: task)), Date().timeIntervalSince(clock))
       }
     }
   }

@@ -35,11 +35,16 @@ public enum RatingExamples {
 
   /// The serialized tf.Example of rating `i` with feature row `row` (maps in sorted key order).
   public static func encode(_ log: RatingLog, _ i: Int, _ row: RatingFeatures.Row) throws -> [UInt8] {
+    try encode(user: log.user[i], item: log.item[i], time: log.timestamp[i], labels: RatingFeatures.labels.map { $0.isPositive(log.rating[i]) }, row)
+  }
+
+  /// The serialized tf.Example of (user, item) at `time` with one label per `RatingFeatures.labels`.
+  public static func encode(user: Int64, item: Int64, time: Int64, labels: [Bool], _ row: RatingFeatures.Row) throws -> [UInt8] {
     var features: [String: Tensorflow_Feature] = [
       continuous: .floats(row.continuous), binary: .int64s(row.binary),
-      "meta.user_id": .int64s([log.user[i]]), "meta.item_id": .int64s([log.item[i]]), "meta.timestamp": .int64s([log.timestamp[i]]),
+      "meta.user_id": .int64s([user]), "meta.item_id": .int64s([item]), "meta.timestamp": .int64s([time]),
     ]
-    for l in RatingFeatures.labels { features[l.name] = .int64s([l.isPositive(log.rating[i]) ? 1 : 0]) }
+    for (l, y) in zip(RatingFeatures.labels, labels) { features[l.name] = .int64s([y ? 1 : 0]) }
     var options = BinaryEncodingOptions()
     options.useDeterministicOrdering = true
     return try Tensorflow_Example(features: features).serializedBytes(options: options)
@@ -63,9 +68,37 @@ public enum RatingExamples {
     try DemoSchema.write(try schema(), to: directory.appendingPathComponent("segdense.json"))
     let file = RankerConfigFile(
       variant: .withoutTwHIN, outDirectory: directory, steps: steps, batchSize: 256, learningRate: 0.001,
-      heads: RatingFeatures.labels.map(\.name), renamedFeatures: ["continuous: \(continuous)", "binary: \(binary)"],
+      heads: RatingFeatures.labels.map(\.name), renamedFeatures: ["continuous: \(continuous)", "binary: \(binary)", "meta__user_id: meta.user_id", "meta__item_id: meta.item_id"],
       name: "ranker", title: "# Written by `tml data movielens --ranker-examples`: a Heavy Ranker on the \(name) ratings (docs/recipes/movielens.md).",
       dataDirectory: "examples")
     return (counts[0], counts[1], try file.write())
+  }
+
+  /// Writes the candidates of each test user as examples to `path` (one gzip TFRecord file),
+  /// with features as of the user's **split time** — the timestamp of the user's first
+  /// held-out rating — so only ratings before it are visible; `is_liked` = the item is a
+  /// held-out positive (the other labels 0 unless the held-out rating says so).
+  /// `candidates[n]` are item rows for `task.testUsers[n]`. Returns the examples written.
+  @discardableResult
+  public static func writeCandidates(_ log: RatingLog, task: RecommendationTask, candidates: [[Int]], to path: String) throws -> Int {
+    var splitTime: [Int64: Int64] = [:], heldRating: [Int64: [Int64: Float]] = [:]
+    for i in TemporalSplit(log).test {
+      splitTime[log.user[i]] = min(splitTime[log.user[i]] ?? .max, log.timestamp[i])
+      heldRating[log.user[i], default: [:]][log.item[i]] = log.rating[i]
+    }
+    var queries: [(user: Int64, item: Int64, time: Int64)] = []
+    for (n, u) in task.testUsers.enumerated() where n < candidates.count {
+      let user = task.users[u]
+      for v in candidates[n] { queries.append((user, task.items[v], splitTime[user] ?? .max)) }
+    }
+    let rows = RatingFeatures.rows(log, queries: queries)
+    try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+    let writer = try TFRecordWriter(path: path)
+    for (q, row) in zip(queries, rows) {
+      let r = heldRating[q.user]?[q.item]
+      try writer.write(try encode(user: q.user, item: q.item, time: q.time, labels: RatingFeatures.labels.map { l in r.map { l.isPositive($0) } ?? false }, row))
+    }
+    try writer.close()
+    return queries.count
   }
 }

@@ -51,31 +51,35 @@ public enum RatingFeatures {
     var likedFraction: Float { count == 0 ? 0 : Float(liked) / Float(count) }
   }
 
-  /// Every rating's row, in log order. The log is walked by time; all ratings of one second
-  /// are encoded from the totals before that second, then added.
+  /// Every rating's row, in log order: each as of its own timestamp.
   public static func rows(_ log: RatingLog) -> [Row] {
-    let order = (0..<log.count).sorted { (log.timestamp[$0], $0) < (log.timestamp[$1], $1) }
+    rows(log, queries: (0..<log.count).map { (log.user[$0], log.item[$0], log.timestamp[$0]) })
+  }
+
+  /// The row of each (user, item) as of `time`, from the log's ratings strictly before
+  /// `time` (the candidates a ranker scores at a user's split time). The log is walked by
+  /// time; every rating earlier than a query's time is added before that query is encoded.
+  public static func rows(_ log: RatingLog, queries: [(user: Int64, item: Int64, time: Int64)]) -> [Row] {
+    let events = (0..<log.count).sorted { (log.timestamp[$0], $0) < (log.timestamp[$1], $1) }
+    let order = queries.indices.sorted { (queries[$0].time, $0) < (queries[$1].time, $1) }
     var users: [Int64: Tally] = [:], items: [Int64: Tally] = [:], all = Tally()
-    var out = [Row](repeating: Row(continuous: [], binary: []), count: log.count)
-    var start = 0
-    while start < order.count {
-      var end = start
-      while end < order.count && log.timestamp[order[end]] == log.timestamp[order[start]] { end += 1 }
-      let t = log.timestamp[order[start]]
-      for i in order[start..<end] {
-        let u = users[log.user[i]] ?? Tally(), m = items[log.item[i]] ?? Tally()
-        let day: Float = 86_400
-        out[i] = Row(
-          continuous: [Float(u.count), u.mean, u.likedFraction, Float(m.count), m.mean, m.likedFraction,
-                       u.count == 0 ? 0 : Float(t - u.last) / day, m.count == 0 ? 0 : Float(t - m.first) / day, all.mean],
-          binary: [u.count == 0 ? 1 : 0, m.count == 0 ? 1 : 0])
+    var out = [Row](repeating: Row(continuous: [], binary: []), count: queries.count)
+    var next = 0
+    for q in order {
+      let (user, item, t) = queries[q]
+      while next < events.count && log.timestamp[events[next]] < t {
+        let i = events[next]
+        users[log.user[i], default: Tally()].add(log.rating[i], at: log.timestamp[i])
+        items[log.item[i], default: Tally()].add(log.rating[i], at: log.timestamp[i])
+        all.add(log.rating[i], at: log.timestamp[i])
+        next += 1
       }
-      for i in order[start..<end] {
-        users[log.user[i], default: Tally()].add(log.rating[i], at: t)
-        items[log.item[i], default: Tally()].add(log.rating[i], at: t)
-        all.add(log.rating[i], at: t)
-      }
-      start = end
+      let u = users[user] ?? Tally(), m = items[item] ?? Tally()
+      let day: Float = 86_400
+      out[q] = Row(
+        continuous: [Float(u.count), u.mean, u.likedFraction, Float(m.count), m.mean, m.likedFraction,
+                     u.count == 0 ? 0 : Float(t - u.last) / day, m.count == 0 ? 0 : Float(t - m.first) / day, all.mean],
+        binary: [u.count == 0 ? 1 : 0, m.count == 0 ? 1 : 0])
     }
     return out
   }
