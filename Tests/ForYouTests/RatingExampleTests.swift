@@ -73,3 +73,51 @@ final class RatingExampleTests: XCTestCase {
     XCTAssertEqual(run.spec.binaryFeatures, 2)
   }
 }
+
+/// Candidates for re-ranking: features as of the user's split time, labels from the held-out ratings,
+/// and predictions read back into a ranking.
+final class RerankingTests: XCTestCase {
+  let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/movielens/u.data").path
+
+  func testCandidatesSeeOnlyRatingsBeforeTheUsersSplitTime() throws {
+    let log = try RatingLog(path: fixture)
+    let task = RecommendationTask(log: log)
+    XCTAssertEqual(task.testUsers.map { task.users[$0] }, [1, 2])
+    let item = { (id: Int64) in try XCTUnwrap(task.items.firstIndex(of: id)) }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cand-\(UUID().uuidString).tfrecord.gz").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // user 1 splits at t = 109 (items 18, 19 held out); user 2 at t = 400 (item 23).
+    XCTAssertEqual(try RatingExamples.writeCandidates(log, task: task, candidates: [[try item(19), try item(24)], [try item(23)]], to: path), 3)
+    let reader = try TFRecordReader(path: path)
+    var rows: [[Float]] = []
+    while let bytes = try reader.next() {
+      let e = try Tensorflow_Example(serializedBytes: bytes)
+      let f = e.features.feature
+      rows.append([Float(f["meta.user_id"]?.int64List.value.first ?? -1), Float(f["meta.item_id"]?.int64List.value.first ?? -1),
+                   Float(f["is_liked"]?.int64List.value.first ?? -1), f[RatingExamples.continuous]?.floatList.value.first ?? -1,
+                   f[RatingExamples.continuous]?.floatList.value[3] ?? -1])
+    }
+    // [user, item, is_liked, user's ratings so far, item's ratings so far]: user 1 has 8 ratings before t = 109
+    // (its two held-out ones are at 109); item 24 was rated once (user 3, t = 80); user 2 had 4 before t = 400.
+    XCTAssertEqual(rows, [[1, 19, 1, 8, 0], [1, 24, 0, 8, 1], [2, 23, 1, 4, 0]])
+  }
+
+  func testPredictionsRerankTheCandidates() throws {
+    let log = try RatingLog(path: fixture)
+    let task = RecommendationTask(log: log)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("pred-\(UUID().uuidString).tsv").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try "meta__item_id\tmeta__user_id\tis_liked/logit\tis_liked/probability\n19\t1\t0\t0.9\n24\t1\t0\t0.95\n20\t2\t0\t0.1\n23\t2\t0\t0.05\n"
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let scores = try RankerReranking.scores(predictions: path, task: task)
+    let r = try RankerReranking.evaluate(task, k: 1, scores: scores)
+    // user 1: 24 (0.95) before the positive 19 (0.9); user 2: 20 was rated in training, so 23 is first.
+    XCTAssertEqual([r.recall, r.ndcg], [0.5, 0.5])
+    let r2 = try RankerReranking.evaluate(task, k: 2, scores: scores)
+    XCTAssertEqual(r2.recall, 1)
+    XCTAssertEqual(r2.ndcg, (1 / log2(3.0) + 1) / 2, accuracy: 1e-12)
+    try "meta__user_id\tx\n1\t2\n".write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try RankerReranking.scores(predictions: path, task: task)) { XCTAssertTrue("\($0)".contains("is_liked/probability"), "\($0)") }
+  }
+}
