@@ -111,6 +111,10 @@ struct DataCommand: ParsableCommand {
       guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
       guard k > 0, bprDim > 0, bprEpochs >= 0 else { throw TwHINError("--k and --bpr-dim must be ≥ 1, --bpr-epochs ≥ 0") }
       guard (twhinConfig == nil) == (checkpoint == nil) else { throw TwHINError("--twhin-config and --checkpoint go together; pass both or neither") }
+      guard writeCandidates == nil || checkpoint != nil else {
+        throw TwHINError("--write-candidates needs --twhin-config and --checkpoint (the candidates are TwHIN's top items)")
+      }
+      guard candidates > 0 else { throw TwHINError("--candidates \(candidates): must be ≥ 1") }
       let log = try RatingLog(path: ratings, format: f)
       let task = RecommendationTask(log: log)
       print("\(task.users.count) users, \(task.items.count) items, \(task.trainPairs.count) training ratings; \(task.testUsers.count) test users, \(task.positives.reduce(0) { $0 + $1.count }) held-out positives (rating ≥ 4)")
@@ -131,12 +135,9 @@ struct DataCommand: ParsableCommand {
         let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
         report("TwHIN@\(step)", try TopKEvaluation.evaluate(task, k: k, twhin: model), Date().timeIntervalSince(clock))
         if let writeCandidates {
-          guard candidates > 0 else { throw TwHINError("--candidates \(candidates): must be ≥ 1") }
           let n = try RatingExamples.writeCandidates(log, task: task, candidates: try RankerReranking.candidates(task, twhin: model, n: candidates), to: writeCandidates)
           print("wrote \(n) candidate examples (top \(candidates) of TwHIN per test user) to \(writeCandidates); score with: tml recap predict --config <ranker.yaml> --checkpoint <ranker save dir> --input \(writeCandidates) --output <predictions.tsv>")
         }
-      } else if writeCandidates != nil {
-        throw TwHINError("--write-candidates needs --twhin-config and --checkpoint (the candidates are TwHIN's top items)")
       }
       if let rerank {
         clock = Date()
