@@ -55,6 +55,8 @@ public struct TopKResult: Equatable, Sendable {
   public var users: Int
 }
 
+/// Top-k lists and their metrics (see `RecommendationTask`): `topK` over unrated items,
+/// `metrics` of one list, `evaluate` of a scorer (fixed scores, popularity, TwHIN).
 public enum TopKEvaluation {
   /// The k best item rows of `scores` among items not in `excluded` (high to low, ties by row).
   public static func topK(_ scores: UnsafeBufferPointer<Float>, k: Int, excluding excluded: Set<Int>) -> [Int] {

@@ -22,7 +22,7 @@ public struct TemporalSplit: Equatable, Sendable {
     for i in 0..<log.count { byUser[log.user[i], default: []].append(i) }
     var isTest = [Bool](repeating: false, count: log.count)
     for (_, indices) in byUser {
-      let held = Int((Double(indices.count) * testFraction).rounded(.down))
+      let held = Int((Double(indices.count) * testFraction + 1e-9).rounded(.down))  // 1e-9: 0.29 · 100 is 28.999… in floating point
       guard held > 0 else { continue }
       let ordered = indices.sorted { (log.timestamp[$0], log.item[$0], $0) < (log.timestamp[$1], log.item[$1], $1) }
       for i in ordered.suffix(held) { isTest[i] = true }
