@@ -22,6 +22,14 @@ struct RankerConfigFile {
   var steps: Int
   var batchSize: Int
   var learningRate: Double
+  /// Overrides for a ranker on other data (the MovieLens examples): the label heads, the
+  /// `renamed_features` lines, the config's name (save_dir and file), its title line and the
+  /// folder of `train/` and `test/` under `outDirectory`. Defaults: the demo's.
+  var heads = EngagementHead.allCases.map(\.task)
+  var renamedFeatures: [String]? = nil
+  var name: String? = nil
+  var title: String? = nil
+  var dataDirectory = "data"
 
   static func quote(_ s: String) -> String {
     "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
@@ -29,17 +37,18 @@ struct RankerConfigFile {
 
   var yaml: String {
     let out = outDirectory.standardizedFileURL.path
-    let heads = EngagementHead.allCases.map(\.task)
+    let name = self.name ?? variant.rawValue
     var renamed = ["continuous: \(DemoSchema.continuous)", "binary: \(DemoSchema.binary)"]
     if variant == .withTwHIN {
       renamed += ["user_embedding: \(DemoSchema.userEmbedding)", "user_eng_embedding: \(DemoSchema.userEngEmbedding)",
                   "author_embedding: \(DemoSchema.authorEmbedding)"]
     }
     renamed += DemoSchema.meta.map { "\($0.input): \($0.feature)" }
+    if let renamedFeatures { renamed = renamedFeatures }
     var lines = [
-      "# Written by `tml demo`: the For You demo's Heavy Ranker (\(variant.title)).",
+      title ?? "# Written by `tml demo`: the For You demo's Heavy Ranker (\(variant.title)).",
       "training:",
-      "  save_dir: \(RankerConfigFile.quote(out + "/" + variant.rawValue))",
+      "  save_dir: \(RankerConfigFile.quote(out + "/" + name))",
       "  num_train_steps: \(steps)",
       "  checkpoint_every_n: \(steps)",
       "  checkpoint_max_to_keep: 1",
@@ -71,7 +80,7 @@ struct RankerConfigFile {
     }
     lines += [
       "train_data:",
-      "  inputs: \(RankerConfigFile.quote(out + "/data/train/part-*.tfrecord.gz"))",
+      "  inputs: \(RankerConfigFile.quote(out + "/\(dataDirectory)/train/part-*.tfrecord.gz"))",
       "  global_batch_size: \(batchSize)",
       "  examples_shuffle_buffer_size: 8192",
       "  seg_dense_schema: &schema",
@@ -84,7 +93,7 @@ struct RankerConfigFile {
     lines += [
       "validation_data:",
       "  test:",
-      "    inputs: \(RankerConfigFile.quote(out + "/data/test/part-*.tfrecord.gz"))",
+      "    inputs: \(RankerConfigFile.quote(out + "/\(dataDirectory)/test/part-*.tfrecord.gz"))",
       "    global_batch_size: 2048",
       "    seg_dense_schema: *schema",
       "    tasks: *tasks",
@@ -105,7 +114,7 @@ struct RankerConfigFile {
 
   /// Writes `<out>/<variant>.yaml` and returns its path.
   func write() throws -> String {
-    let url = outDirectory.appendingPathComponent("\(variant.rawValue).yaml")
+    let url = outDirectory.appendingPathComponent("\(name ?? variant.rawValue).yaml")
     try yaml.write(to: url, atomically: true, encoding: .utf8)
     return url.path
   }
