@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recap
+import TMLTensor
 import TMLTrain
 
 /// `tml recap …`: the Heavy Ranker.
