@@ -103,10 +103,12 @@ extension Bench {
     @Flag(help: "Fewer repeats.") var quick = false
     @Flag(help: "Instead of the throughput numbers: time per op kind (forward/backward), per GEMM shape with GFLOP/s, and outside GEMMs.")
     var profile = false
+    @Option(help: "Inference arithmetic: fp32 or bf16 (training stays fp32).") var precision: Precision = .fp32
     @OptionGroup var threading: BenchThreads
 
     func run() throws {
       threading.apply()
+      Precision.inference = precision
       if profile {
         print("SwiftTML Heavy Ranker profile — \(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
         print(CPUDescription.current().summary)
@@ -121,7 +123,7 @@ extension Bench {
       print("\(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
       print(CPUDescription.current().summary)
       print(String(format: "  training  (fwd + loss + bwd + Adam), batch %d: %8.1f examples/s", bench.batchSize, r.trainExamplesPerSecond))
-      print(String(format: "  inference (eval forward),           batch %d: %8.1f examples/s", bench.batchSize, r.inferenceExamplesPerSecond))
+      print(String(format: "  inference (eval forward, %@),     batch %d: %8.1f examples/s", precision.rawValue, bench.batchSize, r.inferenceExamplesPerSecond))
       for (n, ms) in r.latencyMilliseconds {
         print(String(format: "  inference latency, batch %4d: %8.2f ms", n, ms))
       }

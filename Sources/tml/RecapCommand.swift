@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recap
+import TMLTensor
 import TMLTrain
 
 /// `tml recap …`: the Heavy Ranker.
@@ -72,8 +73,11 @@ struct RecapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Evaluate a checkpoint on every validation dataset.")
     @OptionGroup var common: Common
     @Option(help: "A step_<N> checkpoint directory, or a save dir (newest step).") var checkpoint: String
+    @Option(help: "Inference arithmetic: fp32, or bf16 (weights and layer inputs rounded to bfloat16, fp32 sums; AVX-512 BF16 where the CPU has it). See docs/engine.md.")
+    var precision: Precision = .fp32
 
     func run() throws {
+      Precision.inference = precision
       let run = try common.run(saveDir: checkpoint)
       let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
       if FileManager.default.fileExists(atPath: URL(fileURLWithPath: checkpoint).appendingPathComponent("state.json").path) {
@@ -89,8 +93,11 @@ struct RecapCommand: ParsableCommand {
     @Option(help: "A step_<N> checkpoint directory, or a save dir (newest step).") var checkpoint: String
     @Option(help: "Glob of TFRecord files to score.") var input: String
     @Option(help: "Output file (.tsv or .jsonl).") var output: String
+    @Option(help: "Inference arithmetic: fp32, or bf16 (weights and layer inputs rounded to bfloat16, fp32 sums; AVX-512 BF16 where the CPU has it). See docs/engine.md.")
+    var precision: Precision = .fp32
 
     func run() throws {
+      Precision.inference = precision
       let run = try common.run()
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
       let summary = try run.predict(model: model, inputGlob: input, output: output, onProgress: WorkProgressBars().report)
@@ -135,3 +142,5 @@ struct RecapCommand: ParsableCommand {
     }
   }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -14,8 +14,8 @@ public final class Linear: UnaryLayer {
 
   public let weight: Parameter
   public let bias: Parameter?
-  /// In eval mode without autograd the weight is used pre-packed (`GEMMKernel`); leaving
-  /// eval mode drops the packed copy.
+  /// In eval mode without autograd the weight is used pre-packed (`GEMMKernel`), or in
+  /// bf16 when `Precision.inference` is `.bf16`; leaving eval mode drops the packed copies.
   public var isTraining = true { didSet { if isTraining { packedCache.clear() } } }
   private let packedCache = PackedWeightCache()
   public var inFeatures: Int { weight.shape[1] }
@@ -47,8 +47,13 @@ public final class Linear: UnaryLayer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    if !isTraining, !GradMode.isEnabled, GEMMKernel.isActive {
-      return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value)
+    if !isTraining, !GradMode.isEnabled {
+      if Precision.inference == .bf16 {
+        return try Tensor.linear(x, bf16Weight: packedCache.bf16Matrix(for: weight), bias: bias?.value)
+      }
+      if GEMMKernel.isActive {
+        return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value)
+      }
     }
     return try Tensor.linear(x, weight: weight.value, bias: bias?.value)
   }

@@ -18,9 +18,10 @@ public final class SiblingLinears {
 
   private var versions: [Int] { layers.flatMap { [$0.weight.version, $0.bias?.version ?? -1] } }
 
-  /// `layers.map { $0(x) }`, fused when autograd is off.
+  /// `layers.map { $0(x) }`, fused when autograd is off (fp32 only: in bf16 each layer
+  /// uses its own bf16 weight).
   public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
-    guard !GradMode.isEnabled, !GEMMKernel.isActive, layers.count > 1, let inF = layers.first?.inFeatures,
+    guard !GradMode.isEnabled, !GEMMKernel.isActive, Precision.inference == .fp32, layers.count > 1, let inF = layers.first?.inFeatures,
           layers.allSatisfy({ $0.inFeatures == inF && ($0.bias != nil) == (layers[0].bias != nil) }) else {
       return try layers.map { try $0(x) }
     }
