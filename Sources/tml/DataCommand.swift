@@ -33,8 +33,7 @@ struct DataCommand: ParsableCommand {
       let dir = URL(fileURLWithPath: out)
       let files = try kg.write(to: dir, name: name ?? dir.lastPathComponent, operator: op, dim: dim)
       print("\(kg.entities.count) entities, \(kg.relations.count) relations\(inverse ? " (with inverses)" : ""); \(kg.train.count) train, \(kg.valid.count) valid, \(kg.test.count) test triples")
-      for f in files { print("  wrote \(f.relativePath)") }
-      print("train with: tml twhin train --config \(dir.appendingPathComponent("kg.yaml").relativePath)")
+      printWritten(files, config: dir.appendingPathComponent("kg.yaml"))
     }
   }
 
@@ -52,15 +51,14 @@ struct DataCommand: ParsableCommand {
     @Flag(help: "Also write Heavy Ranker tf.Examples (features from each rating's past), segdense.json and ranker.yaml.") var rankerExamples = false
 
     func run() throws {
-      guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
+      let f = try ratingFormat(format)
       guard dim > 0 else { throw TwHINError("--dim \(dim): must be ≥ 1") }
       let log = try RatingLog(path: ratings, format: f)
       let graph = RatingGraphImport(log: log, likedOnly: likedOnly)
       let dir = URL(fileURLWithPath: out)
       let files = try graph.write(to: dir, name: name ?? dir.lastPathComponent, dim: dim)
       print("\(log.count) ratings: \(graph.users.count) users, \(graph.items.count) items; \(graph.train.count) `\(graph.relation)` train edges, \(graph.test.count) test positives (rating ≥ 4, last 20 % per user)")
-      for f in files { print("  wrote \(f.relativePath)") }
-      print("train with: tml twhin train --config \(dir.appendingPathComponent("movielens.yaml").relativePath)")
+      printWritten(files, config: dir.appendingPathComponent("movielens.yaml"))
       if rankerExamples {
         let r = try RatingExamples.write(log, to: dir, name: name ?? dir.lastPathComponent)
         print("ranker examples: \(r.train) train, \(r.test) test under \(dir.appendingPathComponent("examples").relativePath); train with: tml recap train --config \(r.config)")
@@ -83,8 +81,7 @@ struct DataCommand: ParsableCommand {
       let dir = URL(fileURLWithPath: out)
       let files = try graph.write(to: dir, name: name ?? dir.lastPathComponent, dim: dim)
       print("\(graph.nodes.count) nodes, \(graph.edges.count) edges")
-      for f in files { print("  wrote \(f.relativePath)") }
-      print("train with: tml twhin train --config \(dir.appendingPathComponent("snap.yaml").relativePath)")
+      printWritten(files, config: dir.appendingPathComponent("snap.yaml"))
     }
   }
 
@@ -108,7 +105,7 @@ struct DataCommand: ParsableCommand {
     @Option(help: "A `tml recap predict` TSV of those candidates: also evaluate them ranked by is_liked probability.") var rerank: String?
 
     func run() throws {
-      guard let f = RatingLog.Format(rawValue: format) else { throw TwHINError("--format \(format): use auto, 100k, 1m or 25m") }
+      let f = try ratingFormat(format)
       guard k > 0, bprDim > 0, bprEpochs >= 0 else { throw TwHINError("--k and --bpr-dim must be ≥ 1, --bpr-epochs ≥ 0") }
       guard (twhinConfig == nil) == (checkpoint == nil) else { throw TwHINError("--twhin-config and --checkpoint go together; pass both or neither") }
       guard writeCandidates == nil || checkpoint != nil else {
@@ -145,4 +142,16 @@ struct DataCommand: ParsableCommand {
       }
     }
   }
+}
+
+/// Lists an importer's files and the command that trains on its TwHIN config.
+private func printWritten(_ files: [URL], config: URL) {
+  for f in files { print("  wrote \(f.relativePath)") }
+  print("train with: tml twhin train --config \(config.relativePath)")
+}
+
+/// The `--format` option of the MovieLens commands.
+private func ratingFormat(_ option: String) throws -> RatingLog.Format {
+  guard let f = RatingLog.Format(rawValue: option) else { throw TwHINError("--format \(option): use auto, 100k, 1m or 25m") }
+  return f
 }
