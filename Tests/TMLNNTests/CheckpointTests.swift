@@ -141,6 +141,17 @@ final class CheckpointTests: XCTestCase {
     XCTAssertEqual(try fm.contentsOfDirectory(atPath: manager.directory.path).sorted(), ["step_5", "step_6"])
   }
 
+  func testNonFiniteOptimizerStateIsNeverSavedAsLoadingWouldRefuseIt() throws {
+    let manager = CheckpointManager(saveDir: root)
+    var optimizer = StateDict()
+    optimizer["layers.0.weight.exp_avg_sq"] = .init(try Tensor(shape: [2], scalars: [1, .infinity]))
+    XCTAssertThrowsError(try manager.save(step: 3, model: SmallModel().stateDict(), optimizer: optimizer, state: CheckpointState(step: 3))) { error in
+      XCTAssertTrue("\(error)".contains("layers.0.weight.exp_avg_sq"), "\(error)")
+      XCTAssertTrue("\(error)".contains("step 3"), "\(error)")
+    }
+    XCTAssertEqual(manager.steps().count, 0)
+  }
+
   func testSavingTheSameStepAgainReplacesIt() throws {
     let manager = CheckpointManager(saveDir: root)
     try manager.save(step: 5, model: SmallModel(seed: 1).stateDict(), optimizer: StateDict(), state: CheckpointState(step: 5, configHash: "old"))

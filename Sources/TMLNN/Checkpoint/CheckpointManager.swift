@@ -52,6 +52,11 @@ public struct CheckpointManager {
   @discardableResult
   public func save(step: Int, model: StateDict, optimizer: StateDict, state: CheckpointState,
                    modelDType: StateDType = .f32) throws -> URL {
+    // Loading refuses non-finite optimizer state (Optimizer.loadStateDict), so it is never
+    // saved either: a diverged run stops here instead of writing a checkpoint no run resumes.
+    if let bad = NonFiniteValue.first(in: optimizer, kind: .state) {
+      throw TensorError("checkpoint: not saving step \(step): \(bad) after the optimizer step; training stopped. Lower the learning rate, check the data for extreme values, and resume from the last good checkpoint")
+    }
     let fm = FileManager.default
     do {
       try fm.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -131,12 +131,7 @@ public final class Trainer<Task: TrainingTask> {
     let streams = rngStates.merging(task.module.randomStreams()) { _, module in module }
     let state = CheckpointState(step: step, rngStates: streams, dataPosition: ["train_batches": step * options.gradientAccumulation],
                                 configHash: options.configHash)
-    // Loading refuses non-finite optimizer state, so it is never saved either.
-    let optimizerState = optimizer.stateDict()
-    if let bad = NonFiniteValue.first(in: optimizerState, kind: .state) {
-      throw TrainError("step \(step): \(bad) after the optimizer step (the weights are still finite); training stopped before saving a checkpoint no run could resume from. Lower the learning rate, check the data for extreme values, and resume from the last good checkpoint")
-    }
-    let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizerState, state: state)
+    let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizer.stateDict(), state: state)
     onEvent(.checkpointed(step: step, at: url))
   }
 

@@ -120,11 +120,7 @@ extension TwHINRun {
       let step = trainer.stepCount
       let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
                                   dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
-      let optimizerState = trainer.optimizerStateDict()
-      if let bad = NonFiniteValue.first(in: optimizerState, kind: .state) {
-        throw TwHINError("step \(step): \(bad) after the optimizer step; training stopped before saving a checkpoint no run could resume from. Lower the learning rates, check the edges, and resume from the last good checkpoint")
-      }
-      let url = try manager.save(step: step, model: model.stateDict(), optimizer: optimizerState, state: state, modelDType: dtype)
+      let url = try manager.save(step: step, model: model.stateDict(), optimizer: trainer.optimizerStateDict(), state: state, modelDType: dtype)
       onEvent(.training(.checkpointed(step: step, at: url)))
     }
 
