@@ -79,6 +79,33 @@ final class RecapGoldenTests: XCTestCase {
     assertClose(out.calibratedProbabilities, try f.tensor("eval.calibrated"), rtol: 1e-5, atol: 1e-5, "calibrated")
   }
 
+  /// Inference fusion (BatchNorm folded into the Linear before it, ReLU epilogues, the
+  /// one-pass input featurization) on every GEMM kernel and in bf16: equal to the op-by-op
+  /// eval forward (run with autograd on, which disables fusion) and, in fp32, to PyTorch.
+  func testFusedInferenceEqualsTheOpByOpEvalForwardOnEveryKernel() throws {
+    let f = try fixture()
+    let (c, b, ue, uee, ae) = try inputs(f)
+    let saved = (GEMMKernel.variant, GEMMKernel.minimumRowsForPacking)
+    defer { (GEMMKernel.variant, GEMMKernel.minimumRowsForPacking) = saved; Precision.inference = .fp32 }
+    GEMMKernel.minimumRowsForPacking = 1
+    for variant in GEMMKernel.Variant.allCases where variant.isSupported {
+      for precision in [Precision.fp32, .bf16] {
+        GEMMKernel.variant = variant
+        Precision.inference = precision
+        let model = try loadedModel(dropout: 0.1, f)
+        model.eval()
+        let fused = try noGrad { try model(continuous: c, binary: b, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae) }
+        if precision == .fp32 {
+          let opByOp = try model(continuous: c, binary: b, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae)
+          assertClose(fused.logits, opByOp.logits.detached(), rtol: 1e-5, atol: 1e-5, "\(variant) fused vs op by op")
+          assertClose(fused.logits, try f.tensor("eval.logits"), rtol: 1e-5, atol: 1e-5, "\(variant) fused vs PyTorch")
+        } else {
+          assertClose(fused.probabilities, try f.tensor("eval.probabilities"), rtol: 0, atol: 1e-2, "\(variant) bf16 vs PyTorch fp32")
+        }
+      }
+    }
+  }
+
   /// One NaN weight in the backbone makes every prediction NaN, as in PyTorch, on the BLAS
   /// and the packed-kernel inference paths (a ReLU that mapped NaN to 0 made them one constant).
   func testANaNWeightMakesEveryPredictionNaNNotAConstant() throws {

@@ -7,7 +7,7 @@ public protocol RankingBlock: Module {
   func output(_ x: Tensor) throws -> Tensor
 }
 
-extension RecapMLP: RankingBlock { public func output(_ x: Tensor) throws -> Tensor { try forward(x).output } }
+extension RecapMLP: RankingBlock { public func output(_ x: Tensor) throws -> Tensor { try output(fromModule: 0, x) } }
 extension MaskNet: RankingBlock { public func output(_ x: Tensor) throws -> Tensor { try forward(x).output } }
 extension DCN: RankingBlock { public func output(_ x: Tensor) throws -> Tensor { try forward(x) } }
 

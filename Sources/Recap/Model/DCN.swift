@@ -76,9 +76,9 @@ public final class DCN: Module {
     for layer in crossLayers { x = try layer(x0: x0, x: x) }
     var out = x
     if let p = parallelMLP {
-      out = useParallel ? try Tensor.concat([x, try p.forward(x0).output], axis: -1) : try p.forward(x).output
+      out = useParallel ? try Tensor.concat([x, try p.output(x0)], axis: -1) : try p.output(x)
     }
-    if let o = outputMLP { out = try o.forward(out).output }
+    if let o = outputMLP { out = try o.output(out) }
     return out
   }
 }

@@ -58,6 +58,9 @@ public final class DoubleNormLog: Module {
   }
 
   public func forward(continuous: Tensor, binary: Tensor) throws -> Tensor {
+    if !GradMode.isEnabled, !isTraining, !(batchNorm?.isTraining ?? false) {
+      return try inferenceForward(continuous: continuous, binary: binary)
+    }
     var x = continuous.replacingNonFinite(with: 0)
     x = try x.sign() * x.abs().log1p()
     if let batchNorm {
@@ -68,5 +71,17 @@ public final class DoubleNormLog: Module {
     x = try Tensor.concat([x, binary], axis: -1)
     if let layerNorm { x = try layerNorm(x) }
     return x
+  }
+
+  /// Eval mode without autograd: everything before the LayerNorm in one pass
+  /// (`Tensor.signedLogFeatures`, bitwise equal to the op-by-op path).
+  private func inferenceForward(continuous: Tensor, binary: Tensor) throws -> Tensor {
+    let bn = batchNorm.map {
+      SignedLogBatchNorm(runningMean: $0.runningMean.value.scalars, runningVar: $0.runningVar.value.scalars, eps: $0.eps,
+                         weight: $0.weight?.value.scalars, bias: $0.bias?.value.scalars)
+    }
+    let x = try Tensor.signedLogFeatures(continuous: continuous, binary: binary, batchNorm: bn,
+                                         clampMin: clampMin.value.item ?? -.infinity, clampMax: clampMax.value.item ?? .infinity)
+    return try layerNorm.map { try $0(x) } ?? x
   }
 }

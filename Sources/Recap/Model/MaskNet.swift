@@ -62,13 +62,16 @@ public final class MaskNet: Module {
   public func forward(_ inputs: Tensor) throws -> (output: Tensor, shared: Tensor) {
     let shared: Tensor
     if useParallel {
-      let hidden = try maskInputs(inputs)
-      shared = try Tensor.concat(try zip(blocks, hidden).map { try $0(net: inputs, maskHidden: $1) }, axis: -1)
+      // ReLU(W₁·inputs + b₁) of every block: one fused GEMM where SiblingLinears fuses,
+      // else per block with the ReLU as the GEMM's epilogue (a separate op under autograd).
+      let hidden = maskInputs.fuses ? try maskInputs(inputs).map { $0.relu() }
+        : try blocks.map { try $0.maskDown.inference(inputs, epilogue: .relu) }
+      shared = try Tensor.concat(try zip(blocks, hidden).map { try $0(net: inputs, activatedMaskHidden: $1) }, axis: -1)
     } else {
       var net = inputs
       for b in blocks { net = try b(net: net, maskInput: inputs) }
       shared = net
     }
-    return (try mlp?.forward(shared).output ?? shared, shared)
+    return (try mlp?.output(shared) ?? shared, shared)
   }
 }

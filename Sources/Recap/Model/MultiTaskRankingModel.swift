@@ -178,10 +178,10 @@ public final class MultiTaskRankingModel: Module {
     case .shareNone: net = h
     }
     var logits: [Tensor] = []
-    let fused = GradMode.isEnabled ? nil : fusedTowers
+    let fused = fusedTowers.flatMap { $0.firstLayers.fuses ? $0 : nil }
     let firstOutputs = try fused.map { try $0.firstLayers(net) }
     for (t, tower) in towers.enumerated() {
-      var z = try firstOutputs.map { try fused!.mlps[t].forward(fromModule: 1, $0[t]).output } ?? tower.output(net)
+      var z = try firstOutputs.map { try fused!.mlps[t].output(fromModule: 1, $0[t]) } ?? tower.output(net)
       if let a = affineMaps[t] { z = try a(z) }
       logits.append(z)
     }

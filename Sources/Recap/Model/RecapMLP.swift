@@ -1,3 +1,4 @@
+import Foundation
 import TMLNN
 import TMLTensor
 
@@ -42,6 +43,9 @@ public final class RecapMLP: Module {
   }
 
   public var children: [(String, any Module)] { [("layers", layers)] }
+  /// BatchNorm folds for inference, by the index of their Linear.
+  private var folds: [Int: LinearBatchNormFold] = [:]
+  private let foldsLock = NSLock()
 
   /// The first Linear (module 0).
   public var firstLinear: Linear? { layers.layers.first as? Linear }
@@ -49,6 +53,44 @@ public final class RecapMLP: Module {
   /// (output, shared layer = output of module 1).
   public func forward(_ x: Tensor) throws -> (output: Tensor, shared: Tensor) {
     try forward(fromModule: 0, x)
+  }
+
+  /// The output of modules `start…` on `x` (the output of module `start − 1`). In eval
+  /// mode without autograd the modules run fused: Linear → BatchNorm1d as one folded
+  /// Linear (`LinearBatchNormFold`), a following ReLU as the GEMM's epilogue, Dropout
+  /// skipped (identity in eval) — equal to `forward(fromModule:).output` up to float rounding.
+  public func output(fromModule start: Int = 0, _ x: Tensor) throws -> Tensor {
+    let modules = layers.layers
+    guard !GradMode.isEnabled, !modules.contains(where: \.isTraining) else { return try forward(fromModule: start, x).output }
+    var h = x
+    var i = start
+    while i < modules.count {
+      guard let linear = modules[i] as? Linear else {
+        if !(modules[i] is Dropout) { h = try modules[i](h) }
+        i += 1
+        continue
+      }
+      var next = i + 1
+      var fold: LinearBatchNormFold? = nil
+      if next < modules.count, let bn = modules[next] as? BatchNorm1d {
+        fold = self.fold(at: i, linear, bn)
+        next += 1
+      }
+      let epilogue: LinearEpilogue = next < modules.count && modules[next] is ReLU ? .relu : .none
+      if epilogue == .relu { next += 1 }
+      h = try fold?(h, epilogue: epilogue) ?? linear.inference(h, epilogue: epilogue)
+      i = next
+    }
+    return h
+  }
+
+  private func fold(at index: Int, _ linear: Linear, _ batchNorm: BatchNorm1d) -> LinearBatchNormFold {
+    foldsLock.lock()
+    defer { foldsLock.unlock() }
+    if let f = folds[index] { return f }
+    let f = LinearBatchNormFold(linear, batchNorm)
+    folds[index] = f
+    return f
   }
 
   /// Runs modules `start…` on `x` (the output of module `start − 1`).

@@ -46,15 +46,21 @@ public final class Linear: UnaryLayer {
     bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
   }
 
-  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try inference(x, epilogue: .none) }
+
+  /// `epilogue(self(x))`, e.g. Linear → ReLU as one op: in eval mode without autograd the
+  /// epilogue runs inside the GEMM on each output tile (`LinearEpilogue`); otherwise it
+  /// is the separate, differentiable op.
+  public func inference(_ x: Tensor, epilogue: LinearEpilogue) throws -> Tensor {
     if !isTraining, !GradMode.isEnabled {
       if Precision.inference == .bf16 {
-        return try Tensor.linear(x, bf16Weight: packedCache.bf16Matrix(for: weight), bias: bias?.value)
+        return try Tensor.linear(x, bf16Weight: packedCache.bf16Matrix(for: weight), bias: bias?.value, epilogue: epilogue)
       }
       if GEMMKernel.isActive {
-        return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value)
+        return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value, epilogue: epilogue)
       }
     }
-    return try Tensor.linear(x, weight: weight.value, bias: bias?.value)
+    let y = try Tensor.linear(x, weight: weight.value, bias: bias?.value)
+    return epilogue == .relu ? y.relu() : y
   }
 }

@@ -43,8 +43,14 @@ public final class MaskBlock: Module {
   /// The block given W₁·mask_input + b₁ already computed (several blocks sharing one
   /// mask input compute it together, see `SiblingLinears`).
   public func callAsFunction(net: Tensor, maskHidden: Tensor) throws -> Tensor {
+    try self(net: net, activatedMaskHidden: maskHidden.relu())
+  }
+
+  /// The block given ReLU(W₁·mask_input + b₁) already computed (at inference the ReLU
+  /// runs inside W₁'s GEMM: `maskDown.inference(_:epilogue: .relu)`).
+  public func callAsFunction(net: Tensor, activatedMaskHidden: Tensor) throws -> Tensor {
     let x = try inputLayerNorm.map { try $0(net) } ?? net
-    let mask = try maskUp(maskHidden.relu())
+    let mask = try maskUp(activatedMaskHidden)
     return try layerNorm(try hiddenLayer(try x * mask))
   }
 }

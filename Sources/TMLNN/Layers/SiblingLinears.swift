@@ -20,11 +20,16 @@ public final class SiblingLinears {
 
   /// `layers.map { $0(x) }`, fused when autograd is off (fp32 only: in bf16 each layer
   /// uses its own bf16 weight).
+  /// Whether a call now runs one fused GEMM (no autograd, fp32, no packed kernel — the
+  /// packed kernel runs each layer at full speed already — and compatible layers).
+  public var fuses: Bool {
+    guard !GradMode.isEnabled, !GEMMKernel.isActive, Precision.inference == .fp32, layers.count > 1,
+          let inF = layers.first?.inFeatures else { return false }
+    return layers.allSatisfy { $0.inFeatures == inF && ($0.bias != nil) == (layers[0].bias != nil) }
+  }
+
   public func callAsFunction(_ x: Tensor) throws -> [Tensor] {
-    guard !GradMode.isEnabled, !GEMMKernel.isActive, Precision.inference == .fp32, layers.count > 1, let inF = layers.first?.inFeatures,
-          layers.allSatisfy({ $0.inFeatures == inF && ($0.bias != nil) == (layers[0].bias != nil) }) else {
-      return try layers.map { try $0(x) }
-    }
+    guard fuses else { return try layers.map { try $0(x) } }
     let v = versions
     if weight == nil || v != cachedVersions {
       weight = try Tensor.concat(layers.map { $0.weight.value.detached() }, axis: 0)

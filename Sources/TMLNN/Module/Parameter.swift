@@ -30,7 +30,10 @@ public final class Parameter {
 /// counters, calibration ratios). `dtype` is the type it is saved as (PyTorch's
 /// `num_batches_tracked` is int64); in memory it is always Float32.
 public final class Buffer {
-  public var value: Tensor
+  /// The values; every write bumps `version`, as for `Parameter`.
+  public var value: Tensor { didSet { version &+= 1 } }
+  /// Increments whenever `value` is written; caches derived from the values compare it.
+  public private(set) var version = 0
   public let dtype: StateDType
 
   public init(_ value: Tensor, dtype: StateDType = .f32) {

@@ -56,10 +56,15 @@ public final class BF16PackedMatrix: @unchecked Sendable {
   deinit { packed.map { UnsafeMutableRawPointer($0).deallocate() } }
 }
 
+/// Columns per packed bf16 panel (TML_GEMM_BF16_NR).
+let TMLGEMMBF16PanelWidth = Int(TML_GEMM_BF16_NR)
+
 extension Tensor {
   /// y = x·Wᵀ + b in bf16 (see `BF16PackedMatrix`): inference only, like
   /// `linear(_:packedWeight:bias:)` (an error if x records gradients).
-  public static func linear(_ x: Tensor, bf16Weight w: BF16PackedMatrix, bias: Tensor?) throws -> Tensor {
+  /// `epilogue` is applied to each output tile right after the GEMM wrote it.
+  public static func linear(_ x: Tensor, bf16Weight w: BF16PackedMatrix, bias: Tensor?,
+                            epilogue: LinearEpilogue = .none) throws -> Tensor {
     guard !(GradMode.isEnabled && x.requiresGrad) else {
       throw TensorError("linear: a bf16 weight is for inference; call it inside noGrad { } (the input records gradients)")
     }
@@ -69,10 +74,15 @@ extension Tensor {
       }
       let xr = try Tensor(allocatingShape: x.shape)
       tml_round_to_bf16(x.detached().base, xr.base, x.count)
-      return try noGrad { try Tensor.linear(xr, weight: weight, bias: bias?.detached()) }
+      let y = try noGrad { try Tensor.linear(xr, weight: weight, bias: bias?.detached()) }
+      epilogue.apply(y.base, rows: y.count / max(w.columns, 1), columns: w.columns)
+      return y
     }
     let (out, m) = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "bf16 weight")
-    guard w.rows > 0, m > 0, w.columns > 0, let packed = w.packed else { return out }
+    guard w.rows > 0, m > 0, w.columns > 0, let packed = w.packed else {
+      epilogue.apply(out.base, rows: m, columns: w.columns)
+      return out
+    }
     let (n, k, a, c) = (w.columns, w.rows, x.base, out.base)
     let accumulate: Int32 = bias != nil ? 1 : 0
     OpProfiler.measure(BLAS.gemmProfileKey(false, true, m, n, k) + " bf16",
@@ -81,6 +91,7 @@ extension Tensor {
         tml_gemm_bf16_slice_packed(Int32(m), Int32(n), Int32(k), a, k, 1, packed, accumulate, c, n,
                                    Int32(rows.lowerBound), Int32(rows.upperBound),
                                    Int32(panels.lowerBound), Int32(panels.upperBound))
+        epilogue.apply(c, ldc: n, rows: rows, columns: min(n, panels.lowerBound * TMLGEMMBF16PanelWidth)..<min(n, panels.upperBound * TMLGEMMBF16PanelWidth))
       }
     }
     if OpProfiler.isEnabled { OpProfiler.lap("fwd linear") }

@@ -148,14 +148,16 @@ public enum GEMMKernel {
   /// `c = op(a)·B (+ c if accumulate)` with B pre-packed, by the kernel that packed it.
   static func gemm(
     transA: Bool, m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, accumulate: Bool,
-    c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: LinearEpilogue = .none
   ) {
     let (n, k) = (packed.columns, packed.rows)
     let (aRow, aCol) = transA ? (1, lda) : (lda, 1)
     let slice = packed.variant == .avx2 ? tml_gemm_avx2_slice_packed : tml_gemm_slice_packed
+    let width = packed.variant.panelWidth
     forEachSlice(packed.variant, m: m, n: n, k: k) { rows, panels in
       slice(Int32(m), Int32(n), Int32(k), a, aRow, aCol, packed.base, accumulate ? 1 : 0, c, ldc,
             Int32(rows.lowerBound), Int32(rows.upperBound), Int32(panels.lowerBound), Int32(panels.upperBound))
+      epilogue.apply(c, ldc: ldc, rows: rows, columns: min(n, panels.lowerBound * width)..<min(n, panels.upperBound * width))
     }
   }
 

@@ -38,7 +38,9 @@ extension Tensor {
   /// y = x·Wᵀ + b with W pre-packed by `PackedMatrix(transposing: W)`: inference only
   /// (no autograd history; an error if x records gradients), same result as `linear`
   /// up to float rounding of the k-sum order.
-  public static func linear(_ x: Tensor, packedWeight w: PackedMatrix, bias: Tensor?) throws -> Tensor {
+  /// `epilogue` is applied to each output tile right after the GEMM wrote it.
+  public static func linear(_ x: Tensor, packedWeight w: PackedMatrix, bias: Tensor?,
+                            epilogue: LinearEpilogue = .none) throws -> Tensor {
     guard !(GradMode.isEnabled && x.requiresGrad) else {
       throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
     }
@@ -46,8 +48,11 @@ extension Tensor {
     if w.rows > 0, m > 0, w.columns > 0 {
       OpProfiler.measure(BLAS.gemmProfileKey(false, true, m, w.columns, w.rows) + " packed",
                          flops: 2 * Double(m) * Double(w.columns) * Double(w.rows)) {
-        GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: w.rows, packed: w, accumulate: bias != nil, c: out.base, ldc: w.columns)
+        GEMMKernel.gemm(transA: false, m: m, a: x.base, lda: w.rows, packed: w, accumulate: bias != nil, c: out.base,
+                        ldc: w.columns, epilogue: epilogue)
       }
+    } else {
+      epilogue.apply(out.base, rows: m, columns: w.columns)
     }
     if OpProfiler.isEnabled { OpProfiler.lap("fwd linear") }
     return out
