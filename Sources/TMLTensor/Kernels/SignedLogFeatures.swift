@@ -48,6 +48,7 @@ extension Tensor {
         (yr + c).update(from: bp + r &* d, count: d)
       }
     }
+    if OpProfiler.isEnabled { OpProfiler.lap("fwd signedLogFeatures") }
     return out
   }
 }
