@@ -34,6 +34,25 @@ final class InferenceFusionTests: XCTestCase {
     }
   }
 
+  func testMultiplyingEpilogueEqualsTheProductOnEveryKernelAndPrecision() throws {
+    var rng = RandomGenerator(seed: 13)
+    let layer = Linear(19, 70, rng: &rng)
+    layer.isTraining = false
+    let x = input(21, 19, seed: 14), z = input(21, 70, seed: 15)
+    for variant in GEMMKernel.Variant.allCases where variant.isSupported {
+      for precision in [Precision.fp32, .bf16] {
+        GEMMKernel.variant = variant
+        Precision.inference = precision
+        let plain = try noGrad { try layer(x) }
+        let fused = try noGrad { try layer.inference(x, epilogue: .multiplying(z)) }
+        XCTAssertEqual(fused.scalars, try (plain * z).scalars, "\(variant) \(precision)")
+      }
+    }
+    XCTAssertThrowsError(try noGrad { try layer.inference(x, epilogue: .multiplying(input(21, 69, seed: 1))) }) {
+      XCTAssertTrue("\($0)".contains("[21, 69]"), "\($0)")
+    }
+  }
+
   func testReLUEpilogueKeepsNaNAndFallsBackToTheDifferentiableOpInTraining() throws {
     var rng = RandomGenerator(seed: 12)
     let layer = Linear(8, 40, rng: &rng)

@@ -76,8 +76,9 @@ public final class RecapMLP: Module {
         fold = self.fold(at: i, linear, bn)
         next += 1
       }
-      let epilogue: LinearEpilogue = next < modules.count && modules[next] is ReLU ? .relu : .none
-      if epilogue == .relu { next += 1 }
+      let fusesReLU = next < modules.count && modules[next] is ReLU
+      if fusesReLU { next += 1 }
+      let epilogue: LinearEpilogue = fusesReLU ? .relu : .none
       h = try fold?(h, epilogue: epilogue) ?? linear.inference(h, epilogue: epilogue)
       i = next
     }

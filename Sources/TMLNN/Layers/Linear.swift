@@ -60,7 +60,6 @@ public final class Linear: UnaryLayer {
         return try Tensor.linear(x, packedWeight: packedCache.matrix(for: weight), bias: bias?.value, epilogue: epilogue)
       }
     }
-    let y = try Tensor.linear(x, weight: weight.value, bias: bias?.value)
-    return epilogue == .relu ? y.relu() : y
+    return try epilogue.applied(to: try Tensor.linear(x, weight: weight.value, bias: bias?.value))
   }
 }

@@ -50,7 +50,7 @@ public final class MaskBlock: Module {
   /// runs inside W₁'s GEMM: `maskDown.inference(_:epilogue: .relu)`).
   public func callAsFunction(net: Tensor, activatedMaskHidden: Tensor) throws -> Tensor {
     let x = try inputLayerNorm.map { try $0(net) } ?? net
-    let mask = try maskUp(activatedMaskHidden)
-    return try layerNorm(try hiddenLayer(try x * mask))
+    let masked = try maskUp.inference(activatedMaskHidden, epilogue: .multiplying(x))  // x ⊙ mask
+    return try layerNorm(try hiddenLayer(masked))
   }
 }

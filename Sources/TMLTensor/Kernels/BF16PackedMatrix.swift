@@ -75,10 +75,12 @@ extension Tensor {
       let xr = try Tensor(allocatingShape: x.shape)
       tml_round_to_bf16(x.detached().base, xr.base, x.count)
       let y = try noGrad { try Tensor.linear(xr, weight: weight, bias: bias?.detached()) }
+      try epilogue.validate(outputShape: y.shape)
       epilogue.apply(y.base, rows: y.count / max(w.columns, 1), columns: w.columns)
       return y
     }
     let (out, m) = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "bf16 weight")
+    try epilogue.validate(outputShape: out.shape)
     guard w.rows > 0, m > 0, w.columns > 0, let packed = w.packed else {
       epilogue.apply(out.base, rows: m, columns: w.columns)
       return out

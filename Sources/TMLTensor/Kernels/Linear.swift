@@ -45,6 +45,7 @@ extension Tensor {
       throw TensorError("linear: a packed weight is for inference; call it inside noGrad { } (the input records gradients)")
     }
     let (out, m) = try linearOutputStartingAtBias(x, outFeatures: w.columns, inFeatures: w.rows, bias: bias, weightName: "packed weight")
+    try epilogue.validate(outputShape: out.shape)
     if w.rows > 0, m > 0, w.columns > 0 {
       OpProfiler.measure(BLAS.gemmProfileKey(false, true, m, w.columns, w.rows) + " packed",
                          flops: 2 * Double(m) * Double(w.columns) * Double(w.rows)) {
