@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system libraries SwiftTML links against: OpenBLAS (cblas), zlib,
-# and (for Parquet) snappy and zstd. Idempotent: does nothing when they are present.
+# Installs the system libraries and tools SwiftTML uses: OpenBLAS (cblas), zlib,
+# snappy and zstd (Parquet), Open MPI (multi-process training under mpirun),
+# hnswlib (header-only ANN index) and wrk (HTTP load tests of `tml serve`).
+# Idempotent: does nothing when they are present.
 #   Debian/Ubuntu: apt-get    macOS: Homebrew (BLAS comes from Accelerate)
 set -euo pipefail
 
-debian_packages=(libopenblas-dev zlib1g-dev libsnappy-dev libzstd-dev pkg-config)
-brew_packages=(zlib snappy zstd pkg-config)
+debian_packages=(libopenblas-dev zlib1g-dev libsnappy-dev libzstd-dev pkg-config libopenmpi-dev openmpi-bin libhnswlib-dev wrk)
+brew_packages=(zlib snappy zstd pkg-config open-mpi hnswlib wrk)
 
 have_debian_packages() {
   for p in "${debian_packages[@]}"; do
@@ -17,7 +19,7 @@ case "$(uname -s)" in
   Linux)
     if ! command -v apt-get >/dev/null 2>&1; then
       echo "install-deps: no apt-get on this Linux. Install these with your package manager," >&2
-      echo "  then run 'make test' again: OpenBLAS (with cblas.h and openblas.pc), zlib, snappy, zstd, pkg-config." >&2
+      echo "  then run 'make test' again: OpenBLAS (with cblas.h and openblas.pc), zlib, snappy, zstd, pkg-config, Open MPI, hnswlib, wrk." >&2
       exit 1
     fi
     if have_debian_packages; then
