@@ -28,14 +28,8 @@ TML_TARGET void tml_adam_update(float *w, const float *g, float *m, float *v, lo
     _mm512_storeu_ps(v + i, vi);
     _mm512_storeu_ps(w + i, wi);
   }
-  for (; i < n; i++) {
-    float gi = g[i];
-    if (decoupled) w[i] *= decay;
-    else gi = g[i] + l2 * w[i];
-    m[i] += (gi - m[i]) * one_minus_beta1;
-    v[i] = beta2 * v[i] + one_minus_beta2 * gi * gi;
-    w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
-  }
+  tml_adam_tail(w, g, m, v, i, n, one_minus_beta1, beta2, one_minus_beta2, step_size, bc2_sqrt, eps, decoupled, l2,
+                decay);
 }
 
 #else

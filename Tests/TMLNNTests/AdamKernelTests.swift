@@ -2,10 +2,13 @@ import XCTest
 @testable import TMLNN
 import TMLTensor
 
-/// The AVX-512 Adam update must equal the scalar loop bit for bit (same operations,
-/// same order, no fused multiply-adds), for Adam with L2 decay and for AdamW.
+/// The AVX-512 and AVX2 Adam updates must equal the scalar loop bit for bit (same
+/// operations, same order, no fused multiply-adds), for Adam with L2 decay and for AdamW.
 final class AdamKernelTests: XCTestCase {
-  override func tearDown() { AdamKernel.isEnabled = AdamKernel.isSupported }
+  override func tearDown() {
+    AdamKernel.isEnabled = AdamKernel.isSupported
+    AdamKernel.forcedVariant = nil
+  }
 
   func run(kernel: Bool, decoupled: Bool) throws -> [Float] {
     AdamKernel.isEnabled = kernel
@@ -24,14 +27,33 @@ final class AdamKernelTests: XCTestCase {
     return p.value.scalars
   }
 
-  func testKernelEqualsTheScalarLoopBitForBit() throws {
-    try XCTSkipUnless(AdamKernel.isSupported, "this CPU has no AVX-512: Adam runs the scalar loop only")
+  func testKernelsEqualTheScalarLoopBitForBit() throws {
+    try XCTSkipUnless(AdamKernel.isSupported, "this CPU has neither AVX-512 nor AVX2: Adam runs the scalar loop only")
+    for variant in [AdamKernel.Variant.avx512, .avx2] {
+      AdamKernel.forcedVariant = variant
+      AdamKernel.isEnabled = true
+      guard AdamKernel.active == variant else { continue }  // this CPU lacks the variant
+      try checkEqualsTheScalarLoop(variant)
+    }
+  }
+
+  func testTheWidthFollowsTheGEMMVariant() throws {
+    let saved = GEMMKernel.variant
+    defer { GEMMKernel.variant = saved }
+    GEMMKernel.variant = .avx2
+    try XCTSkipUnless(GEMMKernel.active == .avx2, "this CPU has no AVX2")
+    XCTAssertEqual(AdamKernel.active, .avx2, "SWIFTTML_GEMM=avx2 must not run AVX-512 Adam")
+    GEMMKernel.variant = .avx512
+    if GEMMKernel.active == .avx512 { XCTAssertEqual(AdamKernel.active, .avx512) }
+  }
+
+  func checkEqualsTheScalarLoop(_ variant: AdamKernel.Variant) throws {
     for decoupled in [false, true] {
       let fast = try run(kernel: true, decoupled: decoupled)
       let loop = try run(kernel: false, decoupled: decoupled)
       XCTAssertEqual(fast.count, loop.count)
       let differing = zip(fast, loop).filter { $0.bitPattern != $1.bitPattern }.count
-      XCTAssertEqual(differing, 0, "decoupled=\(decoupled): \(differing) elements differ")
+      XCTAssertEqual(differing, 0, "\(variant) decoupled=\(decoupled): \(differing) elements differ")
       XCTAssertNotEqual(fast, try run(kernel: true, decoupled: !decoupled), "the two modes differ")
     }
   }
