@@ -7,6 +7,8 @@
 #
 #   bash bench/compare_recap.sh [ROUNDS] [THREADS]      (make bench-compare)
 #   VARIANTS="avx2 blas" bash bench/compare_recap.sh 2    (a subset of the GEMMs)
+# Variant bf16 is the default GEMM with `--precision bf16` inference (training stays fp32),
+# run where the CPU has avx512_bf16; its ratios are to PyTorch at fp32.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -35,6 +37,7 @@ if [ -z "${VARIANTS:-}" ]; then
   if has avx512f && has avx512dq && has avx512bw && has avx512vl && has fma; then VARIANTS="$VARIANTS avx512"; fi
   if has avx2 && has fma; then VARIANTS="$VARIANTS avx2"; fi
   VARIANTS="$VARIANTS blas"
+  if has avx512_bf16; then VARIANTS="$VARIANTS bf16"; fi
 fi
 echo "SwiftTML GEMM variants:${VARIANTS}; $threads threads; $rounds alternating rounds"
 
@@ -49,8 +52,13 @@ numbers() {
 for r in $(seq 1 "$rounds"); do
   declare -A result=()
   for v in $VARIANTS; do
-    echo "== round $r/$rounds: SwiftTML, SWIFTTML_GEMM=$v"
-    out=$(SWIFTTML_GEMM=$v "$bin" bench recap --threads "$threads")
+    if [ "$v" = bf16 ]; then
+      echo "== round $r/$rounds: SwiftTML, --precision bf16"
+      out=$("$bin" bench recap --threads "$threads" --precision bf16)
+    else
+      echo "== round $r/$rounds: SwiftTML, SWIFTTML_GEMM=$v"
+      out=$(SWIFTTML_GEMM=$v "$bin" bench recap --threads "$threads")
+    fi
     echo "$out" | grep -E "^  "
     result[$v]=$(echo "$out" | numbers)
   done

@@ -23,6 +23,7 @@ extension RecapGoldenTests {
 
     let deltas = zip(bf16.probabilities.scalars, fp32.probabilities.scalars).map { abs($0 - $1) }
     XCTAssertEqual(bf16.probabilities.shape, fp32.probabilities.shape)
+    print("bf16 vs fp32 on the golden fixture: max |Δp| \(deltas.max() ?? .nan), mean \(deltas.reduce(0, +) / Float(max(1, deltas.count)))")
     XCTAssertLessThanOrEqual(deltas.max() ?? .nan, 1e-2, "max |Δp| bf16 vs fp32")
     XCTAssertGreaterThan(deltas.max() ?? 0, 0, "bf16 gave the fp32 numbers: the switch did nothing")
     XCTAssertEqual(again.probabilities.scalars, fp32.probabilities.scalars, "fp32 after bf16")
