@@ -26,3 +26,12 @@ public enum Distributed {
   /// Call before the process exits: ends MPI if it was started.
   public static func finalize() { MPICommunicator.finalizeIfStarted() }
 }
+
+extension Communicator {
+  /// Throws when this is one rank of several: for commands that write one output and are
+  /// not split over ranks.
+  public func requireSingleProcess(_ command: String) throws {
+    guard worldSize > 1 else { return }
+    throw DistributedError("\(command) runs in one process; start it without mpirun (only train and eval are split over ranks)")
+  }
+}
