@@ -43,9 +43,14 @@ public enum MPILauncher {
     guard let mpirun = mpirun() else {
       throw DistributedError("mpirun is not on PATH; install Open MPI (bash scripts/install-deps.sh: libopenmpi-dev openmpi-bin, or brew install open-mpi)")
     }
+    return try run(command: mpirun, arguments: Self.arguments(ranks: ranks) + [program] + arguments, environment: environment, timeout: timeout,
+                   label: "mpirun -np \(ranks) \(program) \(arguments.joined(separator: " "))")
+  }
+
+  static func run(command: String, arguments: [String], environment: [String: String], timeout: Double, label: String) throws -> Result {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: mpirun)
-    p.arguments = Self.arguments(ranks: ranks) + [program] + arguments
+    p.executableURL = URL(fileURLWithPath: command)
+    p.arguments = arguments
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
     for (k, v) in environment { env[k] = v }
     p.environment = env
@@ -66,10 +71,17 @@ public enum MPILauncher {
       if p.isRunning { kill(p.processIdentifier, SIGKILL) }
       try? handle.close()
       let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-      throw DistributedError("mpirun -np \(ranks) \(program) \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s (a hang); output:\n\(text)")
+      throw DistributedError("\(label) did not finish in \(Int(timeout)) s (a hang); output:\n\(text)")
     }
     try? handle.close()
     let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     return Result(status: p.terminationStatus, output: text, seconds: Date().timeIntervalSince(start))
+  }
+}
+
+extension MPILauncher {
+  /// `program arguments` as one plain process (no mpirun), with the same deadline and output capture.
+  public static func runSingle(program: String, arguments: [String], timeout: Double = 300) throws -> Result {
+    try run(command: program, arguments: arguments, environment: [:], timeout: timeout, label: program)
   }
 }

@@ -12,7 +12,7 @@ import TMLNN
 /// the `tml` binary is missing.
 final class DataParallelRecapTests: XCTestCase {
   var dir: URL!
-  let globalBatch = 64
+  let globalBatch = 48
   let steps = 20
 
   override func setUpWithError() throws {
@@ -69,28 +69,30 @@ final class DataParallelRecapTests: XCTestCase {
     return path
   }
 
-  /// Two train files a, b for 2 ranks, and for 1 rank one file holding the same global
-  /// batches: B/2 rows of a then B/2 rows of b, batch after batch.
-  func writeData() throws -> (twoRanks: String, oneRank: String) {
+  /// Training data for `ranks` ranks that gives every rank count the same global batches:
+  /// generated rows in order, cut into global batches of `globalBatch`, and file r (of
+  /// `ranks`) holding rows [r·B/N, (r+1)·B/N) of each. Returns the files' glob.
+  func writeData(ranks: [Int]) throws -> [Int: String] {
     let gen = try RecapRun(configPath: try config("gen.yaml", trainGlob: dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path, save: "gen"))
-    try gen.generateData(examples: 2 * globalBatch * (steps + 2), files: 2)
-    let files = try FileGlob.expand(dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path)
-    XCTAssertEqual(files.count, 2)
-    let readers = try files.map { try TFRecordReader(path: $0) }
-    let one = dir.appendingPathComponent("one/interleaved.tfrecord").path
-    try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("one").path, withIntermediateDirectories: true)
-    let writer = try TFRecordWriter(path: one, compressed: false)
-    var done = false
-    while !done {
-      for r in readers {
-        for _ in 0..<globalBatch / 2 {
-          guard let rec = try r.next() else { done = true; break }
-          try writer.write(rec)
+    try gen.generateData(examples: globalBatch * (steps + 2), files: 1)
+    let reader = try TFRecordReader(path: try FileGlob.expand(dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path)[0])
+    var rows: [[UInt8]] = []
+    while let r = try reader.next() { rows.append(r) }
+    var globs: [Int: String] = [:]
+    for n in ranks {
+      let folder = dir.appendingPathComponent("ranks\(n)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let local = globalBatch / n
+      for r in 0..<n {
+        let writer = try TFRecordWriter(path: folder.appendingPathComponent("part-\(r).tfrecord").path, compressed: false)
+        for start in stride(from: 0, to: rows.count - globalBatch + 1, by: globalBatch) {
+          for row in rows[(start + r * local)..<(start + (r + 1) * local)] { try writer.write(row) }
         }
+        try writer.close()
       }
+      globs[n] = folder.appendingPathComponent("part-*.tfrecord").path
     }
-    try writer.close()
-    return (dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path, one)
+    return globs
   }
 
   func model(_ save: String, step: Int) throws -> StateDict {
@@ -127,13 +129,13 @@ final class DataParallelRecapTests: XCTestCase {
 
   func testTwoRanksWithGlobalBatchBEqualOneProcessWithBatchBAfter20AdamSteps() throws {
     try requireMPI()
-    let data = try writeData()
-    let two = try config("two.yaml", trainGlob: data.twoRanks, save: "two")
+    let data = try writeData(ranks: [1, 2])
+    let two = try config("two.yaml", trainGlob: data[2]!, save: "two")
     let mpi = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", two], timeout: 300)
     XCTAssertEqual(mpi.status, 0, mpi.output)
     XCTAssertTrue(mpi.output.contains("data-parallel on 2 ranks: \(globalBatch / 2) rows per rank"), mpi.output)
 
-    let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data.oneRank, save: "one"))
+    let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data[1]!, save: "one"))
     let evals = try run.train(onEvent: { _ in })
 
     // The model has a BatchNorm (the featurization's), synchronised across the ranks.
@@ -151,5 +153,64 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertNotNil(evals["validation"]?.metrics[auroc])
     XCTAssertLessThanOrEqual(relative(evalTwo[auroc], evals["validation"]?.metrics[auroc]), 1e-5)
     XCTAssertEqual(evalTwo["examples"], Double(evals["validation"]?.examples ?? -1))
+  }
+
+  func testACheckpointSavedByTwoRanksResumesOnOneAndThreeRanksWithTheSameNextStepLoss() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [1, 2, 3])
+    func cfg(_ n: Int, save: String) throws -> String {
+      let path = try config("r\(n)-\(save).yaml", trainGlob: data[n]!, save: save)
+      let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "train_log_every_n: 10", with: "train_log_every_n: 1")
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let two = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try cfg(2, save: "two"), "--steps", "11"], timeout: 300)
+    XCTAssertEqual(two.status, 0, two.output)
+    let reference = try logged("two", kind: "train")
+    for n in [1, 3] {
+      let save = "resumed\(n)"
+      try FileManager.default.copyItem(at: dir.appendingPathComponent("two/checkpoints"), to: dir.appendingPathComponent("\(save)/checkpoints"))
+      let args = ["recap", "train", "--config", try cfg(n, save: save), "--steps", "11", "--resume-from", "step_10"]
+      let r = n == 1 ? try MPILauncher.runSingle(program: tml, arguments: args) : try MPILauncher.run(ranks: n, program: tml, arguments: args, timeout: 300)
+      XCTAssertEqual(r.status, 0, r.output)
+      XCTAssertTrue(r.output.contains("resumed at step 10"), r.output)
+      let next = try logged(save, kind: "train")
+      XCTAssertEqual(Set(next.keys), [11], "only the step after the checkpoint is trained")
+      XCTAssertLessThanOrEqual(relative(next[11]?["loss"], reference[11]?["loss"]), 1e-5, "\(n) ranks: step 11 loss \(next[11]?["loss"] ?? .nan) vs \(reference[11]?["loss"] ?? .nan)")
+      assertClose(try model(save, step: 11), try model("two", step: 11), tolerance: 1e-5)
+    }
+  }
+
+  func testMoreRanksThanInputFilesIsAnErrorNamingTheKeyNotAHang() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [1])
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[1]!, save: "run")], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("train_data.inputs '\(data[1]!)' has 1 file but the job has 2 ranks"), r.output)
+    XCTAssertTrue(r.output.contains("error: rank "), r.output)
+  }
+
+  func testARankWhoseFileHasNoRecordsStopsTheJobNamingTheRankAndFile() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let empty = dir.appendingPathComponent("ranks2/part-1.tfrecord").path
+    try Data().write(to: URL(fileURLWithPath: empty))
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[2]!, save: "run")], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("error: rank 1 of 2: \(empty): contains no records"), r.output)
+  }
+
+  func testAGlobalBatchTheRanksDoNotDivideIsAnError() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [3])
+    let r = try MPILauncher.run(ranks: 3, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[3]!, save: "run"),
+                                                                  ], environment: [:], timeout: 120)
+    XCTAssertEqual(r.status, 0, "48 rows split over 3 ranks: \(r.output)")
+    let bad = try config("bad.yaml", trainGlob: data[3]!, save: "bad")
+    try String(contentsOfFile: bad, encoding: .utf8).replacingOccurrences(of: "global_batch_size: 48", with: "global_batch_size: 50")
+      .write(toFile: bad, atomically: true, encoding: .utf8)
+    let b = try MPILauncher.run(ranks: 3, program: tml, arguments: ["recap", "train", "--config", bad], timeout: 120)
+    XCTAssertNotEqual(b.status, 0)
+    XCTAssertTrue(b.output.contains("train_data.global_batch_size 50 is not divisible by the 3 ranks"), b.output)
   }
 }
