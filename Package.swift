@@ -43,33 +43,39 @@ let package = Package(
     .systemLibrary(
       name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+    .systemLibrary(
+      name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"]), .brew(["open-mpi"])]),
+    // Ranks and collectives: MPI under mpirun, a world of one (no MPI) otherwise.
+    .target(name: "TMLDistributed", dependencies: ["CMPI"], swiftSettings: optimized),
     .target(
       name: "TMLData",
       dependencies: ["CZlib", "CSnappy", "CZstd", "TMLTensor", "TMLIO", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
     .target(
       name: "TMLTrain",
-      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", .product(name: "Yams", package: "Yams")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLDistributed", .product(name: "Yams", package: "Yams")],
       swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
-    .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
     .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "Recap", "TwHIN"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
+    .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed"]),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData", "TMLIO"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
     .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
     .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
-    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO"]),
+    .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO", "TMLDistributed"]),
     .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
   ],
   swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recap
+import TMLDistributed
 import TMLTensor
 import TMLTrain
 
@@ -20,6 +21,7 @@ struct RecapCommand: ParsableCommand {
       let run = try RecapRun(configPath: config, saveDir: saveDir, steps: steps, allowUnsetEnvironment: allowUnsetEnv)
       run.seed = seed
       run.workerThreads = workers
+      run.communicator = try Distributed.communicator()
       return run
     }
   }
@@ -33,6 +35,7 @@ struct RecapCommand: ParsableCommand {
 
     func run() throws {
       let run = try common.run()
+      try run.communicator.requireSingleProcess("tml recap generate-data")
       let bar = ProgressBar(total: examples + examples / 5 * max(run.config.validationData.count, 1), label: "examples")
       let files = try run.generateData(examples: examples, outDirectory: out.map { URL(fileURLWithPath: $0) }, progress: { bar.update($0) })
       bar.finish()
@@ -51,6 +54,9 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       let run = try common.run(saveDir: saveDir, steps: steps)
       run.resumeFrom = resumeFrom
+      if run.communicator.rank == 0 && run.communicator.isDistributed {
+        print("data-parallel on \(run.communicator.worldSize) ranks: \(run.trainData.globalBatchSize / run.communicator.worldSize) rows per rank of each global batch of \(run.trainData.globalBatchSize)")
+      }
       let bar = ProgressBar(total: run.config.training.numTrainSteps, label: "train")
       let evalBars = WorkProgressBars()
       try run.train(onEvent: { event in
@@ -65,7 +71,9 @@ struct RecapCommand: ParsableCommand {
         case .warning(let w): bar.log("warning: \(w)")
         }
       }, onEvalProgress: evalBars.report, onEval: { name, result in print(Report.evalTable(name, result)) })
-      print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").path), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").path)")
+      if run.communicator.rank == 0 {
+        print("logs: \(run.saveDir.appendingPathComponent("metrics.jsonl").path), TensorBoard: \(run.saveDir.appendingPathComponent("tensorboard").path)")
+      }
     }
   }
 
@@ -99,6 +107,7 @@ struct RecapCommand: ParsableCommand {
     func run() throws {
       Precision.inference = precision
       let run = try common.run()
+      try run.communicator.requireSingleProcess("tml recap predict")
       let (model, _) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
       let summary = try run.predict(model: model, inputGlob: input, output: output, onProgress: WorkProgressBars().report)
       print("wrote \(summary.rows) predictions to \(output)")

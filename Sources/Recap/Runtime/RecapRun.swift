@@ -1,5 +1,6 @@
 import Foundation
 import TMLData
+import TMLDistributed
 import TMLMetrics
 import TMLNN
 import TMLTensor
@@ -22,6 +23,8 @@ public final class RecapRun {
   public var workerThreads = 1
   /// Resume from this checkpoint of the save dir (`step_<N>`, `N` or its path) instead of the newest.
   public var resumeFrom: String?
+  /// The ranks of a data-parallel run (`mpirun -np N tml recap train`); one process by default.
+  public var communicator: any Communicator = SingleProcessCommunicator()
 
   /// `allowUnsetEnvironment` leaves `${VAR}`s that are not set as written (the original's
   /// `safe_substitute`) instead of failing.
@@ -52,13 +55,24 @@ public final class RecapRun {
   public func makeModel() throws -> MultiTaskRankingModel { try MultiTaskRankingModel(spec, seed: seed) }
 
   /// A pipeline of `RecapBatch`es over `data`'s input files (epochs: nil repeats forever).
+  /// With several ranks and a dataset `name`, this rank's share (`RecapDataSharding`);
+  /// nil when the share has no files (evaluation with fewer files than ranks).
   public func pipeline(_ data: RecapDataConfig, epochs: Int?, shuffle: Bool) throws -> BatchPipeline<RecapBatch> {
+    try pipeline(data, epochs: epochs, shuffle: shuffle, shardedAs: nil)!
+  }
+
+  func pipeline(_ data: RecapDataConfig, epochs: Int?, shuffle: Bool, shardedAs name: String?) throws -> BatchPipeline<RecapBatch>? {
     let schema = try SegdenseSchema(contentsOf: URL(fileURLWithPath: data.segDenseSchema.schemaPath))
     let builder = try RecapBatchBuilder(schema: schema, config: data, baseDirectory: configURL.deletingLastPathComponent())
-    let files = try data.inputFiles()
+    var shard = RecapDataSharding.Shard(files: try data.inputFiles(), batchSize: data.globalBatchSize)
+    if let name {
+      shard = try RecapDataSharding.shard(shard.files, batchSize: shard.batchSize, name: name, inputs: data.inputs,
+                                          training: epochs == nil, communicator: communicator)
+      if shard.files.isEmpty { return nil }
+    }
     return try BatchPipeline(
-      files: files,
-      options: .init(batchSize: data.globalBatchSize, shuffleBufferSize: shuffle ? data.examplesShuffleBufferSize : 1, seed: seed,
+      files: shard.files,
+      options: .init(batchSize: shard.batchSize, shuffleBufferSize: shuffle ? data.examplesShuffleBufferSize : 1, seed: seed,
                      workerThreads: workerThreads, dropRemainder: shuffle, epochs: epochs, ignoreDataErrors: data.ignoreDataErrors)
     ) { records, skip in try builder.build(records, skippingBadRecords: skip) }
   }
@@ -69,8 +83,8 @@ public final class RecapRun {
   @discardableResult
   public func train(onEvent: @escaping (TrainingEvent) -> Void, onEvalProgress: (WorkProgress) -> Void = { _ in },
                     onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
-    let lock = try SaveDirLock(saveDir: saveDir)
-    defer { lock.unlock() }
+    let lock = communicator.rank == 0 ? try SaveDirLock(saveDir: saveDir) : nil
+    defer { lock?.unlock() }
     let model = try makeModel()
     let task = RecapTrainingTask(model: model)
     let optimizer = try RecapConfigConversion.optimizer(config, model: model)
@@ -82,7 +96,8 @@ public final class RecapRun {
       resumeFrom: resumeFrom)
     let trainer = Trainer(task: task, optimizer: optimizer, options: options)
     trainer.onEvent = onEvent
-    var source = PipelineBatchSource(try pipeline(trainData, epochs: nil, shuffle: true))
+    trainer.communicator = communicator
+    var source = PipelineBatchSource(try pipeline(trainData, epochs: nil, shuffle: true, shardedAs: "train_data")!)
     try trainer.run(&source)
     return try evaluate(model: model, step: trainer.step, onProgress: onEvalProgress, onEval: onEval)
   }
@@ -92,36 +107,42 @@ public final class RecapRun {
   /// With `ignore_data_errors` the eval line carries the records skipped
   /// (`data/skipped_records`), with a `skipped_records` line per file. `onProgress` gets each
   /// dataset's progress (`eval <dataset>`) in batches, or in input bytes when all the data is evaluated.
+  /// With several ranks each evaluates its share of the files and the metrics cover every
+  /// rank's predictions (`RecapEvaluator`); rank 0 writes the logs and reports.
   public func evaluate(model: MultiTaskRankingModel, step: Int, onProgress: (WorkProgress) -> Void = { _ in },
                        onEval: (String, RecapEvaluator.Result) -> Void) throws -> [String: RecapEvaluator.Result] {
     let task = RecapTrainingTask(model: model)
-    let log = try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl"))
+    let isLogger = communicator.rank == 0
+    let log = isLogger ? try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")) : nil
     var results: [String: RecapEvaluator.Result] = [:]
     for (name, data) in try validationData() {
-      let evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
-      let pipe = try pipeline(data, epochs: 1, shuffle: false)
+      var evaluator = RecapEvaluator(task: task, stratifiers: RecapConfigConversion.stratifiers(config), evaluationTasks: data.evaluationTasks)
+      evaluator.communicator = communicator
+      let pipe = try pipeline(data, epochs: 1, shuffle: false, shardedAs: "validation_data[\"\(name)\"]")
       let steps = config.training.numEvalSteps
       let cap = steps < 0 ? nil : steps
       var batches = 0
+      func report(_ p: WorkProgress) { if isLogger { onProgress(p) } }
       var result = try evaluator.evaluate(maxSteps: cap, progress: {
         batches = $0
-        onProgress(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches))
-      }) { try pipe.next() }
-      if cap != batches { onProgress(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches, finished: true)) }
+        if let pipe { report(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches)) }
+      }) { try pipe?.next() }
+      if cap != batches, let pipe { report(RecapRun.progress("eval \(name)", of: pipe, cap: cap, batches: batches, finished: true)) }
       var values = result.metrics
       values["loss"] = result.loss
       values["examples"] = Double(result.examples)
-      if data.ignoreDataErrors {
+      if data.ignoreDataErrors, let pipe {
         let skipped = pipe.skipped
         result.skippedRecords = skipped
         values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
-        for file in skipped.files { try log.appendSkipped(file, dataset: name, step: step) }
+        for file in skipped.files { try log?.appendSkipped(file, dataset: name, step: step) }
       }
-      try log.append(kind: "eval/\(name)", step: step, values)
+      results[name] = result
+      guard isLogger else { continue }
+      try log?.append(kind: "eval/\(name)", step: step, values)
       let board = try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/\(name)"))
       try board.add(values, step: step)
       try board.close()
-      results[name] = result
       onEval(name, result)
     }
     return results

@@ -1,4 +1,5 @@
 import TMLData
+import TMLDistributed
 import TMLMetrics
 import TMLTensor
 
@@ -7,10 +8,15 @@ import TMLTensor
 /// per stratum when stratifiers are configured). Metrics use the model's probabilities
 /// and the batch's labels and weights of the model's tasks (matched by name); only
 /// `evaluationTasks` are reported when given.
+///
+/// With a `communicator` of several ranks, each rank evaluates its own batches and the
+/// metrics are computed over all ranks' predictions (gathered in rank order) — AUROC of
+/// the union, not a mean of per-rank AUROCs; the loss is the mean over all ranks' batches.
 public struct RecapEvaluator {
   public let task: RecapTrainingTask
   public var stratifiers: [StratifierConfig]
   public var evaluationTasks: [String]
+  public var communicator: any Communicator = SingleProcessCommunicator()
 
   public init(task: RecapTrainingTask, stratifiers: [StratifierConfig] = [], evaluationTasks: [String] = []) {
     self.task = task
@@ -35,17 +41,45 @@ public struct RecapEvaluator {
     defer { model.train(wasTraining) }
     var metrics = try MultiTaskMetrics(taskNames: model.taskNames, stratifiers: stratifiers)
     var examples = 0, lossSum = 0.0, batches = 0
+    let gather = communicator.isDistributed
+    var probabilities: [Float] = [], allLabels: [Float] = [], allWeights: [Float] = [], discreteValues: [Int64] = []
+    var discreteWidth = 0
     while maxSteps.map({ batches < $0 }) ?? true, let batch = try next() {
       let out = try noGrad { try task.forward(batch) }
       let (labels, weights) = try task.loss.targets(batch)
       lossSum += Double(try noGrad { try task.loss(out.logits, labels: labels, weights: weights) }.total.item ?? .nan)
       let discrete = batch.discrete
+      if gather {
+        probabilities += out.probabilities.scalars
+        allLabels += labels.scalars
+        allWeights += weights.scalars
+        if !stratifiers.isEmpty, let discrete {
+          discreteWidth = discrete.shape.last ?? 0
+          discreteValues += discrete.values.map { Int64($0) }
+        }
+        examples += batch.size
+        batches += 1
+        progress(batches)
+        continue
+      }
       try metrics.append(probabilities: out.probabilities.scalars, labels: labels.scalars, weights: weights.scalars,
                          discreteFeatures: stratifiers.isEmpty ? nil : discrete?.values,
                          discreteWidth: stratifiers.isEmpty ? 0 : (discrete?.shape.last ?? 0))
       examples += batch.size
       batches += 1
       progress(batches)
+    }
+    if gather {
+      let p = try communicator.allGatherV(probabilities), y = try communicator.allGatherV(allLabels)
+      let w = try communicator.allGatherV(allWeights), d = try communicator.allGatherV(discreteValues)
+      let width = Int(try communicator.allReduce(Int64(discreteWidth), .max))
+      for r in 0..<communicator.worldSize where !p[r].isEmpty {
+        try metrics.append(probabilities: p[r], labels: y[r], weights: w[r],
+                           discreteFeatures: stratifiers.isEmpty ? nil : d[r].map { Int($0) }, discreteWidth: stratifiers.isEmpty ? 0 : width)
+      }
+      var sums = [lossSum, Double(batches), Double(examples)]
+      try communicator.allReduce(&sums, .sum)
+      (lossSum, batches, examples) = (sums[0], Int(sums[1]), Int(sums[2]))
     }
     var values = metrics.compute().dictionary
     if !evaluationTasks.isEmpty {

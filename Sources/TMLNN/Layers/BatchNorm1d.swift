@@ -7,6 +7,10 @@ import TMLTensor
 /// `num_batches_tracked += 1`. Evaluation uses the running statistics.
 /// State: `weight`, `bias` (when affine), `running_mean`, `running_var`,
 /// `num_batches_tracked` (saved as int64).
+///
+/// With `crossReplicaSum` set (data-parallel training, `DataParallel.synchroniseBatchNorm`)
+/// it is PyTorch's `SyncBatchNorm`: batch statistics and their gradients cover the rows of
+/// every replica, so the result does not depend on how the batch is split.
 public final class BatchNorm1d: UnaryLayer {
   public let weight: Parameter?
   public let bias: Parameter?
@@ -16,6 +20,8 @@ public final class BatchNorm1d: UnaryLayer {
   public let momentum: Float
   public let eps: Float
   public var isTraining = true
+  /// Sums the batch statistics over the replicas of a data-parallel job (nil: this batch only).
+  public var crossReplicaSum: Tensor.CrossReplicaSum?
 
   public init(_ features: Int, affine: Bool = true, momentum: Float = 0.1, eps: Float = 1e-5) {
     weight = affine ? Parameter(Tensor.ones([features])) : nil
@@ -39,9 +45,9 @@ public final class BatchNorm1d: UnaryLayer {
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     let (y, stats) = try Tensor.batchNorm(
       x, weight: weight?.value, bias: bias?.value, eps: eps, training: isTraining,
-      runningMean: runningMean.value, runningVar: runningVar.value)
+      runningMean: runningMean.value, runningVar: runningVar.value, crossReplicaSum: crossReplicaSum)
     if let stats {
-      let n = Float(x.shape[0])
+      let n = Float(stats.count)
       let m = momentum
       let mean = runningMean.value.scalars, variance = runningVar.value.scalars
       runningMean.value = Tensor(zip(mean, stats.mean).map { (1 - m) * $0 + m * $1 })

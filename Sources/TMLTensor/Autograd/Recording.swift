@@ -21,6 +21,13 @@ extension Tensor {
   /// The gradient accumulated in this leaf by `backward()` calls (nil before any).
   public var grad: Tensor? { node?.grad }
 
+  /// Replaces the accumulated gradient of this leaf (an all-reduced gradient in
+  /// data-parallel training); nothing for a tensor that is not a leaf.
+  public func setGrad(_ g: Tensor) {
+    guard let node, node.isLeaf else { return }
+    node.grad = g
+  }
+
   /// Clears the accumulated gradient of this leaf (PyTorch `zero_grad(set_to_none=True)`).
   public func zeroGrad() { node?.zeroGrad() }
 

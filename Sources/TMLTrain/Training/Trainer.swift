@@ -1,5 +1,6 @@
 import Foundation
 import TMLData
+import TMLDistributed
 import TMLNN
 import TMLTensor
 
@@ -84,6 +85,12 @@ public enum TrainingEvent {
 /// grew; a checkpoint every `checkpoint_every_n` steps and at the end. A parameter that is
 /// NaN or ±Inf at a log step or checkpoint, or a non-finite loss, stops training with an
 /// error naming the step (and the parameter).
+///
+/// With a `communicator` of N ranks (under `mpirun`) the loop is data-parallel
+/// (`DataParallel`): each rank's source yields its share of each global batch, gradients
+/// are averaged before every step, BatchNorm is synchronised, rank 0 resumes and the
+/// others load the checkpoint it chose, logged values are over all ranks, and only rank 0
+/// writes metrics, TensorBoard and checkpoints and reports events.
 public final class Trainer<Task: TrainingTask> {
   public let task: Task
   public let optimizer: Optimizer
@@ -93,6 +100,12 @@ public final class Trainer<Task: TrainingTask> {
   /// (`Module.randomStreams()`); restored on resume.
   public var rngStates: [String: [UInt64]] = [:]
   public private(set) var step = 0
+  /// The ranks training together (one process by default).
+  public var communicator: any Communicator = SingleProcessCommunicator()
+  /// Seconds and bytes of the gradient all-reduce and BatchNorm synchronisation (all
+  /// collectives of `communicator` during `run`).
+  public var communicationStats: CommunicationStats { communicator.stats }
+  var isLogger: Bool { communicator.rank == 0 }
 
   public init(task: Task, optimizer: Optimizer, options: TrainingOptions) {
     self.task = task
@@ -102,32 +115,48 @@ public final class Trainer<Task: TrainingTask> {
 
   var checkpoints: CheckpointManager { CheckpointManager(saveDir: options.saveDir, maxToKeep: options.checkpointMaxToKeep) }
 
-  /// Restores the newest checkpoint or `resumeFrom` (or warm-starts); returns the step to continue from.
+  /// Restores the newest checkpoint or `resumeFrom` (or warm-starts); returns the step to
+  /// continue from. With several ranks, rank 0 chooses (and sets aside newer checkpoints)
+  /// and the others load the checkpoint it chose.
   @discardableResult
   public func restore() throws -> Int {
-    if let resume = try checkpoints.resume(from: options.resumeFrom) {
-      let last = resume.checkpoint
-      for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
-      try task.module.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
-      try optimizer.loadStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
-      try task.module.loadRandomStreams(last.state.rngStates, origin: last.directory.appendingPathComponent("state.json").path)
-      rngStates = last.state.rngStates.filter { !$0.key.hasPrefix("module/") }
-      step = last.state.step
-      if !options.configHash.isEmpty, !last.state.configHash.isEmpty, last.state.configHash != options.configHash {
-        onEvent(.warning(RunConfigHash.changedWarning(last.directory)))
+    var chosen = ""
+    if communicator.rank == 0 {
+      if let resume = try checkpoints.resume(from: options.resumeFrom) {
+        for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
+        try apply(resume.checkpoint)
+        chosen = resume.checkpoint.directory.path
+        if !options.configHash.isEmpty, !resume.checkpoint.state.configHash.isEmpty, resume.checkpoint.state.configHash != options.configHash {
+          onEvent(.warning(RunConfigHash.changedWarning(resume.checkpoint.directory)))
+        }
+        onEvent(.resumed(step: step, from: resume.checkpoint.directory))
+      } else if let initial = options.initialCheckpointDir {
+        let dir = CheckpointManager(saveDir: initial).steps().last?.url ?? initial
+        let ckpt = try CheckpointManager.load(dir)
+        try task.module.loadStateDict(ckpt.model, origin: dir.path)
+        onEvent(.warmStarted(from: dir))
       }
-      onEvent(.resumed(step: step, from: last.directory))
-    } else if let initial = options.initialCheckpointDir {
-      let dir = CheckpointManager(saveDir: initial).steps().last?.url ?? initial
-      let ckpt = try CheckpointManager.load(dir)
-      try task.module.loadStateDict(ckpt.model, origin: dir.path)
-      onEvent(.warmStarted(from: dir))
+    }
+    guard communicator.isDistributed else { return step }
+    let path = String(decoding: try communicator.allGatherV(Array(chosen.utf8))[0], as: UTF8.self)
+    if communicator.rank != 0 && !path.isEmpty {
+      try apply(try CheckpointManager.load(URL(fileURLWithPath: path)))
     }
     return step
   }
 
+  /// Loads model, optimizer, random streams and step from a checkpoint.
+  private func apply(_ last: Checkpoint) throws {
+    try task.module.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
+    try optimizer.loadStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
+    try task.module.loadRandomStreams(last.state.rngStates, origin: last.directory.appendingPathComponent("state.json").path)
+    rngStates = last.state.rngStates.filter { !$0.key.hasPrefix("module/") }
+    step = last.state.step
+  }
+
   public func saveCheckpoint() throws {
     try checkFiniteState()
+    guard isLogger else { return }
     let streams = rngStates.merging(task.module.randomStreams()) { _, module in module }
     let state = CheckpointState(step: step, rngStates: streams, dataPosition: ["train_batches": step * options.gradientAccumulation],
                                 configHash: options.configHash)
@@ -152,11 +181,18 @@ public final class Trainer<Task: TrainingTask> {
   /// Trains until `num_train_steps` (or the data ends). Returns the final step.
   @discardableResult
   public func run<S: BatchSource>(_ source: inout S) throws -> Int where S.Batch == Task.Batch {
+    let report = onEvent
+    defer { onEvent = report }
+    if !isLogger { onEvent = { _ in } }
     try restore()
+    let parallel = DataParallel(communicator: communicator, module: task.module)
+    try parallel.broadcastState()
+    parallel.synchroniseBatchNorm()
+    communicator.stats.reset()
     if step > 0 { try source.skip(step * options.gradientAccumulation) }
-    let metrics = try MetricsLog(url: options.saveDir.appendingPathComponent("metrics.jsonl"))
-    let board = try TensorBoardWriter(directory: options.saveDir.appendingPathComponent("tensorboard/train"))
-    defer { try? board.close() }
+    let metrics = isLogger ? try MetricsLog(url: options.saveDir.appendingPathComponent("metrics.jsonl")) : nil
+    let board = isLogger ? try TensorBoardWriter(directory: options.saveDir.appendingPathComponent("tensorboard/train")) : nil
+    defer { try? board?.close() }
     let start = Date()
     var windowStart = Date(), windowExamples = 0, windowLoss = 0.0, windowBatches = 0
     var windowLogs: [String: Double] = [:]
@@ -166,7 +202,10 @@ public final class Trainer<Task: TrainingTask> {
     loop: while step < options.numTrainSteps {
       optimizer.zeroGrad()
       for _ in 0..<options.gradientAccumulation {
-        guard let batch = try source.next() else { break loop }
+        let next = try source.next()
+        // Ranks stop together when any rank's data ends (else the others would wait forever).
+        if communicator.isDistributed, try communicator.allReduce(Int64(next == nil ? 1 : 0), .max) > 0 { break loop }
+        guard let batch = next else { break loop }
         let (total, logs, examples): (Tensor, [String: Double], Int)
         do { (total, logs, examples) = try task.loss(batch) } catch {
           throw nonFiniteStateError(cause: "\(error)") ?? error
@@ -183,6 +222,7 @@ public final class Trainer<Task: TrainingTask> {
         windowExamples += examples
         for (k, v) in logs { windowLogs[k, default: 0] += v }
       }
+      try parallel.averageGradients()
       let rates = optimizer.currentLearningRates
       try optimizer.step()
       step += 1
@@ -190,30 +230,35 @@ public final class Trainer<Task: TrainingTask> {
       if step % options.trainLogEveryN == 0 || step == options.numTrainSteps {
         try checkFiniteState()
         let seconds = Date().timeIntervalSince(windowStart)
-        var values: [String: Double] = ["loss": windowLoss / Double(max(windowBatches, 1)),
-                                        "examples_per_second": Double(windowExamples) / max(seconds, 1e-9),
-                                        "data_wait_fraction": (source.waitSeconds - waitAtWindowStart) / max(seconds, 1e-9)]
-        for (k, v) in windowLogs { values[k] = v / Double(max(windowBatches, 1)) }
+        // Sums over the ranks: losses and batches (means of the rank means), examples, wait.
+        let keys = windowLogs.keys.sorted()
+        var sums = [windowLoss, Double(windowBatches), Double(windowExamples), source.waitSeconds - waitAtWindowStart] + keys.map { windowLogs[$0]! }
+        try communicator.allReduce(&sums, .sum)
+        let batches = max(sums[1], 1)
+        var values: [String: Double] = ["loss": sums[0] / batches,
+                                        "examples_per_second": sums[2] / max(seconds, 1e-9),
+                                        "data_wait_fraction": sums[3] / Double(communicator.worldSize) / max(seconds, 1e-9)]
+        for (i, k) in keys.enumerated() { values[k] = sums[4 + i] / batches }
         for (g, lr) in rates { values["learning_rate/\(g)"] = Double(lr) }
         if let skipped = source.skippedRecords {
           values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
           for file in skipped.files where reportedSkips[file.path] != file.count {
             reportedSkips[file.path] = file.count
-            try metrics.appendSkipped(file, dataset: "train", step: step)
+            try metrics?.appendSkipped(file, dataset: "train", step: step)
             onEvent(.skippedRecords(step: step, file: file))
           }
         }
-        try metrics.append(kind: "train", step: step, values)
-        try board.add(values, step: step)
+        try metrics?.append(kind: "train", step: step, values)
+        try board?.add(values, step: step)
         onEvent(.logged(step: step, values: values))
         windowStart = Date(); windowExamples = 0; windowLoss = 0; windowBatches = 0; windowLogs = [:]
         waitAtWindowStart = source.waitSeconds
       }
       if let every = options.checkpointEveryN, every > 0, step % every == 0 { try saveCheckpoint() }
     }
-    if checkpoints.steps().last?.step != step { try saveCheckpoint() }
-    try board.close()
-    try metrics.close()
+    if isLogger, checkpoints.steps().last?.step != step { try saveCheckpoint() }
+    try board?.close()
+    try metrics?.close()
     onEvent(.finished(step: step, seconds: Date().timeIntervalSince(start)))
     return step
   }

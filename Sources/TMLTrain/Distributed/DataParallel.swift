@@ -1,0 +1,100 @@
+import TMLDistributed
+import TMLNN
+import TMLTensor
+
+/// Data-parallel training of a replicated model (the original's DistributedModelParallel
+/// for dense layers): every rank holds the whole model, trains on its own B/N rows of each
+/// global batch of B, and before each optimizer step the gradients are averaged,
+///
+///     g ← (1/N) · Σ_ranks g_rank        (all-reduce in buckets of `bucketElements` floats)
+///
+/// which — with equal local batches, a mean loss and `synchroniseBatchNorm` — is the
+/// gradient of the global batch's mean loss, so N ranks take the step one process would.
+/// Buckets run in reverse parameter order (the order backward finishes them).
+///
+///     let dp = DataParallel(communicator: comm, module: model)
+///     try dp.broadcastState()          // rank 0's weights everywhere
+///     dp.synchroniseBatchNorm()
+///     try loss.backward(); try dp.averageGradients(); try optimizer.step()
+public final class DataParallel {
+  public let communicator: any Communicator
+  public let module: any Module
+  /// Floats per all-reduce call (default 1 Mi = 4 MiB).
+  public var bucketElements: Int
+
+  public init(communicator: any Communicator, module: any Module, bucketElements: Int = 1 << 20) {
+    self.communicator = communicator
+    self.module = module
+    self.bucketElements = max(bucketElements, 1)
+  }
+
+  /// Copies rank 0's parameters and buffers to every rank (after initialisation or a resume).
+  public func broadcastState() throws {
+    guard communicator.isDistributed else { return }
+    var flat: [Float] = []
+    let params = module.namedParameters(), buffers = module.namedBuffers()
+    for (_, p) in params { flat += p.value.scalars }
+    for (_, b) in buffers { flat += b.value.scalars }
+    try communicator.broadcast(&flat, root: 0)
+    var at = 0
+    for (_, p) in params {
+      let n = p.value.count
+      try p.assign(try Tensor(shape: p.shape, scalars: Array(flat[at..<at + n])))
+      at += n
+    }
+    for (_, b) in buffers {
+      let n = b.value.count
+      b.value = try Tensor(shape: b.value.shape, scalars: Array(flat[at..<at + n]))
+      at += n
+    }
+  }
+
+  /// Makes every BatchNorm1d of the module a SyncBatchNorm over the ranks.
+  public func synchroniseBatchNorm() {
+    guard communicator.isDistributed else { return }
+    let comm = communicator
+    for (_, m) in module.namedModules() {
+      guard let bn = m as? BatchNorm1d else { continue }
+      bn.crossReplicaSum = { values in try comm.allReduce(&values, .sum) }
+    }
+  }
+
+  /// Averages every parameter's gradient over the ranks. A parameter without a gradient
+  /// takes part with zeros (so all ranks exchange the same buckets) and keeps none, as in
+  /// one process, where the optimizer skips it.
+  public func averageGradients() throws {
+    guard communicator.isDistributed else { return }
+    let params = module.namedParameters().map(\.1).reversed()
+    let scale = 1 / Float(communicator.worldSize)
+    var bucket: [Parameter] = []
+    var size = 0
+    func flush() throws {
+      guard !bucket.isEmpty else { return }
+      var flat = [Float](repeating: 0, count: size)
+      var at = 0
+      for p in bucket {
+        let n = p.value.count
+        if let g = p.grad { g.withUnsafeBufferPointer { src in for i in 0..<n { flat[at + i] = src[i] } } }
+        at += n
+      }
+      try communicator.allReduce(&flat, .sum)
+      at = 0
+      for p in bucket {
+        let n = p.value.count
+        defer { at += n }
+        guard p.grad != nil else { continue }
+        var g = try Tensor(shape: p.shape, scalars: Array(flat[at..<at + n]))
+        g.withUnsafeMutableBufferPointer { for i in 0..<n { $0[i] *= scale } }
+        p.value.setGrad(g)
+      }
+      bucket = []
+      size = 0
+    }
+    for p in params {
+      bucket.append(p)
+      size += p.value.count
+      if size >= bucketElements { try flush() }
+    }
+    try flush()
+  }
+}

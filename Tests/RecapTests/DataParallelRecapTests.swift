@@ -1,0 +1,216 @@
+import Foundation
+import XCTest
+@testable import Recap
+import TMLData
+import TMLDistributed
+import TMLNN
+
+/// `mpirun -np 2 tml recap train` against one process: the same global batches split over
+/// two ranks give the same model (SyncBatchNorm, averaged gradients, Adam), the same loss
+/// curve and the same evaluation metrics over all ranks' predictions; bad inputs stop the
+/// job with an error naming the rank and the file, never a hang. Skipped when mpirun or
+/// the `tml` binary is missing.
+final class DataParallelRecapTests: XCTestCase {
+  var dir: URL!
+  let globalBatch = 48
+  let steps = 20
+
+  override func setUpWithError() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("recap-dp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+  var tml: String {
+    #if os(macOS)
+    let products = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent() ?? Bundle.main.bundleURL
+    #else
+    let products = Bundle.main.bundleURL
+    #endif
+    return products.appendingPathComponent("tml").path
+  }
+
+  func requireMPI() throws {
+    try XCTSkipIf(MPILauncher.mpirun() == nil, "mpirun is not installed (bash scripts/install-deps.sh installs Open MPI)")
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: tml), "\(tml) is not built")
+  }
+
+  /// configs/recap/small.yaml, tiny: `steps` steps, batch `globalBatch`, no shuffling and no
+  /// dropout (so two runs see the same rows in the same steps), train inputs `trainGlob`.
+  /// The towers lose their Linear → BatchNorm pairs: a BatchNorm removes the bias of the
+  /// Linear before it, whose gradient is then exactly 0 and in floats rounding noise that
+  /// Adam scales to ±lr, so that bias is noise in any two runs that sum in another order.
+  /// The featurization's (affine) BatchNorm stays; the tower kind is checked in
+  /// TMLTensorTests' SyncBatchNorm test.
+  func config(_ name: String, trainGlob: String, save: String) throws -> String {
+    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var text = try String(contentsOf: repo.appendingPathComponent("configs/recap/small.yaml"), encoding: .utf8)
+    let edits = [
+      ("data/recap_small/train/part-*.tfrecord.gz", trainGlob),
+      ("data/recap_small", dir.appendingPathComponent("data").path),
+      ("save_dir: runs/recap_small", "save_dir: \(dir.appendingPathComponent(save).path)"),
+      ("num_train_steps: 1000", "num_train_steps: \(steps)"),
+      ("checkpoint_every_n: 250", "checkpoint_every_n: 10"),
+      ("checkpoint_max_to_keep: 2", "checkpoint_max_to_keep: 5"),
+      ("train_log_every_n: 50", "train_log_every_n: 10"),
+      ("global_batch_size: 128", "global_batch_size: \(globalBatch)"),
+      ("examples_shuffle_buffer_size: 1024", "examples_shuffle_buffer_size: 1"),
+      ("        dropout:\n          rate: 0.1\n", ""),
+      ("        batch_norm:\n          affine: false\n          momentum: 0.1\n", ""),
+      ("schema_path: small_segdense.json", "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)"),
+    ]
+    for (a, b) in edits {
+      XCTAssertTrue(text.contains(a), "small.yaml has no \(a)")
+      text = text.replacingOccurrences(of: a, with: b)
+    }
+    let path = dir.appendingPathComponent(name).path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  /// Training data for `ranks` ranks that gives every rank count the same global batches:
+  /// generated rows in order, cut into global batches of `globalBatch`, and file r (of
+  /// `ranks`) holding rows [r·B/N, (r+1)·B/N) of each. Returns the files' glob.
+  func writeData(ranks: [Int]) throws -> [Int: String] {
+    let gen = try RecapRun(configPath: try config("gen.yaml", trainGlob: dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path, save: "gen"))
+    try gen.generateData(examples: globalBatch * (steps + 2), files: 1)
+    let reader = try TFRecordReader(path: try FileGlob.expand(dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path)[0])
+    var rows: [[UInt8]] = []
+    while let r = try reader.next() { rows.append(r) }
+    var globs: [Int: String] = [:]
+    for n in ranks {
+      let folder = dir.appendingPathComponent("ranks\(n)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let local = globalBatch / n
+      for r in 0..<n {
+        let writer = try TFRecordWriter(path: folder.appendingPathComponent("part-\(r).tfrecord").path, compressed: false)
+        for start in stride(from: 0, to: rows.count - globalBatch + 1, by: globalBatch) {
+          for row in rows[(start + r * local)..<(start + (r + 1) * local)] { try writer.write(row) }
+        }
+        try writer.close()
+      }
+      globs[n] = folder.appendingPathComponent("part-*.tfrecord").path
+    }
+    return globs
+  }
+
+  func model(_ save: String, step: Int) throws -> StateDict {
+    try SafetensorsFile(contentsOf: dir.appendingPathComponent("\(save)/checkpoints/step_\(step)/model.safetensors")).stateDict()
+  }
+
+  func logged(_ save: String, kind: String) throws -> [Int: [String: Double]] {
+    let text = try String(contentsOf: dir.appendingPathComponent("\(save)/metrics.jsonl"), encoding: .utf8)
+    var out: [Int: [String: Double]] = [:]
+    for line in text.split(separator: "\n") {
+      let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+      guard obj["kind"] as? String == kind, let step = obj["step"] as? Int else { continue }
+      out[step] = obj.compactMapValues { $0 as? Double }
+    }
+    return out
+  }
+
+  /// max |a − b| / max |b| over each tensor.
+  func assertClose(_ a: StateDict, _ b: StateDict, tolerance: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.entries.map(\.0), b.entries.map(\.0), file: file, line: line)
+    for (name, ea) in a.entries {
+      guard let eb = b[name] else { continue }
+      let x = ea.tensor.scalars, y = eb.tensor.scalars
+      let scale = max(Double(y.map { abs($0) }.max() ?? 0), 1e-30)
+      let diff = zip(x, y).map { Double(abs($0 - $1)) }.max() ?? 0
+      XCTAssertLessThanOrEqual(diff / scale, tolerance, "\(name): max |Δ| \(diff), max |value| \(scale)", file: file, line: line)
+    }
+  }
+
+  func relative(_ a: Double?, _ b: Double?) -> Double {
+    guard let a, let b else { return .infinity }
+    return abs(a - b) / max(abs(b), 1e-30)
+  }
+
+  func testTwoRanksWithGlobalBatchBEqualOneProcessWithBatchBAfter20AdamSteps() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [1, 2])
+    let two = try config("two.yaml", trainGlob: data[2]!, save: "two")
+    let mpi = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", two], timeout: 300)
+    XCTAssertEqual(mpi.status, 0, mpi.output)
+    XCTAssertTrue(mpi.output.contains("data-parallel on 2 ranks: \(globalBatch / 2) rows per rank"), mpi.output)
+
+    let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data[1]!, save: "one"))
+    let evals = try run.train(onEvent: { _ in })
+
+    // The model has a BatchNorm (the featurization's), synchronised across the ranks.
+    let one = try model("one", step: steps)
+    XCTAssertTrue(one.entries.contains { $0.0.hasSuffix("running_var") })
+    XCTAssertNotNil(one["_preprocessor._before_concat_layers.2.layer.weight"])
+    assertClose(try model("two", step: steps), one, tolerance: 1e-5)
+    let lossOne = try logged("one", kind: "train"), lossTwo = try logged("two", kind: "train")
+    for step in [10, 20] {
+      XCTAssertLessThanOrEqual(relative(lossTwo[step]?["loss"], lossOne[step]?["loss"]), 1e-5, "train loss at step \(step)")
+    }
+    // Evaluation over all ranks' predictions: the same AUROC as one process.
+    let evalTwo = try logged("two", kind: "eval/validation")[steps] ?? [:]
+    let auroc = "recap.engagement.is_favorited/auroc"
+    XCTAssertNotNil(evals["validation"]?.metrics[auroc])
+    XCTAssertLessThanOrEqual(relative(evalTwo[auroc], evals["validation"]?.metrics[auroc]), 1e-5)
+    XCTAssertEqual(evalTwo["examples"], Double(evals["validation"]?.examples ?? -1))
+  }
+
+  func testACheckpointSavedByTwoRanksResumesOnOneAndThreeRanksWithTheSameNextStepLoss() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [1, 2, 3])
+    func cfg(_ n: Int, save: String) throws -> String {
+      let path = try config("r\(n)-\(save).yaml", trainGlob: data[n]!, save: save)
+      let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "train_log_every_n: 10", with: "train_log_every_n: 1")
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      return path
+    }
+    let two = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try cfg(2, save: "two"), "--steps", "11"], timeout: 300)
+    XCTAssertEqual(two.status, 0, two.output)
+    let reference = try logged("two", kind: "train")
+    for n in [1, 3] {
+      let save = "resumed\(n)"
+      try FileManager.default.copyItem(at: dir.appendingPathComponent("two/checkpoints"), to: dir.appendingPathComponent("\(save)/checkpoints"))
+      let args = ["recap", "train", "--config", try cfg(n, save: save), "--steps", "11", "--resume-from", "step_10"]
+      let r = n == 1 ? try MPILauncher.runSingle(program: tml, arguments: args) : try MPILauncher.run(ranks: n, program: tml, arguments: args, timeout: 300)
+      XCTAssertEqual(r.status, 0, r.output)
+      XCTAssertTrue(r.output.contains("resumed at step 10"), r.output)
+      let next = try logged(save, kind: "train")
+      XCTAssertEqual(Set(next.keys), [11], "only the step after the checkpoint is trained")
+      XCTAssertLessThanOrEqual(relative(next[11]?["loss"], reference[11]?["loss"]), 1e-5, "\(n) ranks: step 11 loss \(next[11]?["loss"] ?? .nan) vs \(reference[11]?["loss"] ?? .nan)")
+      assertClose(try model(save, step: 11), try model("two", step: 11), tolerance: 1e-5)
+    }
+  }
+
+  func testMoreRanksThanInputFilesIsAnErrorNamingTheKeyNotAHang() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [1])
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[1]!, save: "run")], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("train_data.inputs '\(data[1]!)' has 1 file but the job has 2 ranks"), r.output)
+    XCTAssertTrue(r.output.contains("error: rank "), r.output)
+  }
+
+  func testARankWhoseFileHasNoRecordsStopsTheJobNamingTheRankAndFile() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let empty = dir.appendingPathComponent("ranks2/part-1.tfrecord").path
+    try Data().write(to: URL(fileURLWithPath: empty))
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[2]!, save: "run")], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("error: rank 1 of 2: \(empty): contains no records"), r.output)
+  }
+
+  func testAGlobalBatchTheRanksDoNotDivideIsAnError() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [3])
+    let r = try MPILauncher.run(ranks: 3, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[3]!, save: "run"),
+                                                                  ], environment: [:], timeout: 120)
+    XCTAssertEqual(r.status, 0, "48 rows split over 3 ranks: \(r.output)")
+    let bad = try config("bad.yaml", trainGlob: data[3]!, save: "bad")
+    try String(contentsOfFile: bad, encoding: .utf8).replacingOccurrences(of: "global_batch_size: 48", with: "global_batch_size: 50")
+      .write(toFile: bad, atomically: true, encoding: .utf8)
+    let b = try MPILauncher.run(ranks: 3, program: tml, arguments: ["recap", "train", "--config", bad], timeout: 120)
+    XCTAssertNotEqual(b.status, 0)
+    XCTAssertTrue(b.output.contains("train_data.global_batch_size 50 is not divisible by the 3 ranks"), b.output)
+  }
+}

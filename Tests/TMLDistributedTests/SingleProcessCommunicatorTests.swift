@@ -1,0 +1,51 @@
+import XCTest
+@testable import TMLDistributed
+
+final class SingleProcessCommunicatorTests: XCTestCase {
+  func testIsRankZeroOfOne() {
+    let c = SingleProcessCommunicator()
+    XCTAssertEqual(c.rank, 0)
+    XCTAssertEqual(c.worldSize, 1)
+    XCTAssertFalse(c.isDistributed)
+  }
+
+  func testEveryCollectiveMatchesItsDefinitionForOneRank() throws {
+    let lines = try CollectiveCheck.run(SingleProcessCommunicator())
+    XCTAssertEqual(lines.count, 10)
+    XCTAssertTrue(lines.allSatisfy { $0.hasSuffix(": ok") })
+  }
+
+  func testAllReduceLeavesValuesAndAllToAllReturnsTheOwnBlock() throws {
+    let c = SingleProcessCommunicator()
+    var x: [Float] = [1.5, -2]
+    try c.allReduce(&x, .sum)
+    XCTAssertEqual(x, [1.5, -2])
+    XCTAssertEqual(try c.allToAllV([[Int64(3), 4]]), [[3, 4]])
+    XCTAssertEqual(try c.allGatherV([UInt8(9)]), [[9]])
+  }
+
+  func testWrongShapesAreErrors() {
+    let c = SingleProcessCommunicator()
+    XCTAssertThrowsError(try c.allToAllV([[Float(1)], [2]])) { XCTAssertTrue("\($0)".contains("2 send blocks")) }
+    var x: [Float] = [1]
+    XCTAssertThrowsError(try c.broadcast(&x, root: 1)) { XCTAssertTrue("\($0)".contains("root 1")) }
+  }
+
+  func testAgreeThrowsTheFailingRanksMessage() {
+    let c = SingleProcessCommunicator()
+    XCTAssertNoThrow(try c.agree(failed: nil))
+    XCTAssertThrowsError(try c.agree(failed: "no input files")) { XCTAssertEqual("\($0)", "rank 0 of 1: no input files") }
+  }
+
+  func testLaunchIsDetectedFromOpenMPIOrPMIxVariables() {
+    XCTAssertTrue(Distributed.launchedByMPI(["OMPI_COMM_WORLD_SIZE": "2"]))
+    XCTAssertTrue(Distributed.launchedByMPI(["PMIX_RANK": "0"]))
+    XCTAssertFalse(Distributed.launchedByMPI(["PATH": "/usr/bin"]))
+  }
+
+  func testWithoutMPIRunTheCommunicatorIsSingleProcess() throws {
+    try XCTSkipIf(Distributed.launchedByMPI(), "this test process runs under mpirun")
+    XCTAssertTrue(try Distributed.communicator() is SingleProcessCommunicator)
+    XCTAssertNil(MPICommunicator.started, "MPI must not be initialised without mpirun")
+  }
+}
