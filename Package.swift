@@ -58,7 +58,7 @@ let package = Package(
       swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
     .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
-    .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
