@@ -68,7 +68,7 @@ let package = Package(
       dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
-    .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed"]),
+    .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed", "TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData", "TMLIO"]),
