@@ -68,10 +68,11 @@ final class ShardedTwHINTests: XCTestCase {
     return out
   }
 
+  /// The checkpoint's model tensors as every reader sees them (shards reassembled).
   func tables(_ saveDir: String, step: Int) throws -> [String: [Float]] {
-    let file = try SafetensorsFile(contentsOf: dir.appendingPathComponent("\(saveDir)/checkpoints/step_\(step)/model.safetensors"))
+    let ckpt = try CheckpointManager.load(dir.appendingPathComponent("\(saveDir)/checkpoints/step_\(step)"))
     var out: [String: [Float]] = [:]
-    for name in file.names { out[name] = try file.tensor(name).scalars }
+    for (name, e) in ckpt.model.entries { out[name] = e.tensor.scalars }
     return out
   }
 
@@ -91,7 +92,7 @@ final class ShardedTwHINTests: XCTestCase {
     XCTAssertEqual(Set(ta.keys), Set(tb.keys))
     XCTAssertTrue(ta.keys.contains { $0.contains("embedding_bags.user") }, "\(ta.keys)")
     for (name, x) in ta {
-      let y = tb[name]!
+      guard let y = tb[name] else { continue }
       XCTAssertEqual(x.count, y.count, name)
       let scale = x.map { abs($0) }.max() ?? 1
       let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
@@ -99,8 +100,15 @@ final class ShardedTwHINTests: XCTestCase {
     }
   }
 
-  func testACheckpointOfTwoRanksResumesOnOneAndOnThreeRanks() throws {
+  func testACheckpointOfTwoRanksIsShardedAndResumesOnOneAndOnThreeRanks() throws {
     try train(ranks: 2, saveDir: "two", steps: 12)  // checkpoints at steps 10 and 12
+    let step10 = dir.appendingPathComponent("two/checkpoints/step_10")
+    for file in ["shard-0-of-2.safetensors", "shard-1-of-2.safetensors", "model.safetensors", "state.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: step10.appendingPathComponent(file).path), file)
+    }
+    let state = try CheckpointManager.load(step10).state
+    XCTAssertEqual(state.format, 3)
+    XCTAssertEqual(state.shards?.worldSize, 2)
     let full = try losses("two")
     for ranks in [1, 3] {
       let resumed = "resume\(ranks)"
@@ -113,5 +121,22 @@ final class ShardedTwHINTests: XCTestCase {
       assertClose(l[11] ?? .nan, full[11]!, "\(ranks) ranks: the loss of step 11 after resuming")
       assertClose(l[12] ?? .nan, full[12]!, "\(ranks) ranks: the loss of step 12 after resuming")
     }
+  }
+
+  func testAMissingShardIsAnErrorNamingTheRankAndFile() throws {
+    try train(ranks: 2, saveDir: "two", steps: 10)
+    let step10 = dir.appendingPathComponent("two/checkpoints/step_10")
+    try FileManager.default.removeItem(at: step10.appendingPathComponent("shard-1-of-2.safetensors"))
+    XCTAssertThrowsError(try CheckpointManager.load(step10)) { e in
+      XCTAssertTrue("\(e)".contains("shard of rank 1"), "\(e)")
+      XCTAssertTrue("\(e)".contains("shard-1-of-2.safetensors"), "\(e)")
+      XCTAssertTrue("\(e)".contains("needs all 2 shard files"), "\(e)")
+    }
+    // And a run resuming from it stops on every rank with that message instead of hanging.
+    let r = try MPILauncher.run(ranks: 2, program: MPICollectiveTests.tml, arguments: [
+      "twhin", "train", "--config", dir.appendingPathComponent("g/planted.yaml").path,
+      "--save-dir", dir.appendingPathComponent("two").path, "--steps", "12"], timeout: 120)
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("shard of rank 1"), r.output)
   }
 }

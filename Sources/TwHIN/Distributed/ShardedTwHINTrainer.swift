@@ -142,6 +142,42 @@ public final class ShardedTwHINTrainer {
     return d
   }
 
+  /// What this rank writes to a sharded checkpoint: `sharded` — its rows of each table
+  /// (`model`) and of each table's optimizer state (`optimizer`), under the single-process
+  /// names — and `replicated`, the rest (translations, their optimizer state, the step),
+  /// the same on every rank. `rows` gives each sharded tensor's whole row count by its
+  /// `model/` / `optimizer/` name (`CheckpointShardManifest`).
+  public func checkpointParts() throws -> (sharded: (model: StateDict, optimizer: StateDict),
+                                           replicated: (model: StateDict, optimizer: StateDict), rows: [String: Int]) {
+    var shardModel = StateDict(), shardOptimizer = StateDict(), model = StateDict(), optimizer = StateDict()
+    var rows: [String: Int] = [:]
+    let tableNames = Set(schema.tables.map { TwHINTrainer.tablePrefix($0.name) })
+    for (name, e) in self.model.stateDict().entries {
+      guard tableNames.contains(name), let t = schema.tables.firstIndex(where: { TwHINTrainer.tablePrefix($0.name) == name }) else {
+        model[name] = e
+        continue
+      }
+      rows["model/" + name] = schema.tables[t].numEmbeddings
+      if localCounts[t] > 0 { shardModel[name] = .init(try mine(e.tensor, t), dtype: e.dtype) }
+    }
+    for (t, opt) in tableOptimizers.enumerated() {
+      for (k, v) in opt.state.sorted(by: { $0.key < $1.key }) {
+        let name = "\(TwHINTrainer.tablePrefix(schema.tables[t].name)).\(k)"
+        rows["optimizer/" + name] = schema.tables[t].numEmbeddings
+        if localCounts[t] > 0 { shardOptimizer[name] = .init(try mine(v, t)) }
+      }
+    }
+    for (k, e) in translationOptimizer.stateDict().entries { optimizer[k] = e }
+    optimizer["__trainer__.step"] = .init(Tensor(scalar: Float(stepCount)), dtype: .i64)
+    return ((shardModel, shardOptimizer), (model, optimizer), rows)
+  }
+
+  /// The first `localCounts[t]` rows (tables keep at least one row allocated).
+  private func mine(_ local: Tensor, _ t: Int) throws -> Tensor {
+    let inner = Array(local.shape.dropFirst()), width = inner.reduce(1, *)
+    return try Tensor(shape: [localCounts[t]] + inner, scalars: Array(local.scalars.prefix(localCounts[t] * width)))
+  }
+
   /// Restores `TwHINTrainer.optimizerStateDict()` (of the whole model): this rank keeps its rows.
   public func loadOptimizerStateDict(_ d: StateDict, origin: String) throws {
     var translation = StateDict()

@@ -9,10 +9,11 @@ extension TwHINRun {
   /// sharded round-robin, each batch's edges split over the ranks). Every rank reads the
   /// config and the edges and draws the same epoch orders and negatives, so the run — loss
   /// curve and final embeddings — is the single-process run's up to float summation
-  /// order, whatever N. Rank 0 logs (`metrics.jsonl`, TensorBoard), reports events and
-  /// writes checkpoints in the single-process layout (tables and their optimizer state
-  /// all-gathered first), so a checkpoint of N ranks resumes on any M ranks or in one
-  /// process, and `tml twhin eval|neighbors|export` read it as usual. After the last step
+  /// order, whatever N. Rank 0 logs (`metrics.jsonl`, TensorBoard) and reports events.
+  /// Checkpoints are sharded (`CheckpointShardManifest`: each rank writes its rows, rank 0
+  /// the replicated rest, the manifest and the checksums); `CheckpointManager.load`
+  /// reassembles them, so a checkpoint of N ranks resumes on any M ranks or in one process,
+  /// and `tml twhin eval|neighbors|export` read it as usual. After the last step
   /// rank 0 evaluates validation_data (and test_data) on the assembled model and returns
   /// the result; the other ranks return nil.
   ///
@@ -73,17 +74,42 @@ extension TwHINRun {
     let board = root ? try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/train")) : nil
     defer { try? board?.close() }
     let dtype: StateDType = config.model.embeddings.tables.first?.dataType == .fp16 ? .f16 : .f32
+    /// Collective on every rank: a failure anywhere stops all ranks with its message.
+    func agree(_ failure: String?) throws {
+      do { try comm.agree(failed: failure) } catch let e as DistributedError { throw TwHINError(e.description) }
+    }
+    func attempt(_ body: () throws -> Void) -> String? {
+      do { try body(); return nil } catch { return "\(error)" }
+    }
+    /// Each rank writes its rows into rank 0's temporary folder; rank 0 then writes the
+    /// replicated tensors and state.json (manifest + checksums) and renames the folder.
     func checkpoint() throws {
-      let model = try trainer.assembledModel(), optimizer = try trainer.assembledOptimizerStateDict()
-      guard root else { return }
-      if let bad = model.firstNonFiniteState() {
-        throw TwHINError("step \(trainer.stepCount): \(bad) after the optimizer step; training stopped. Lower the learning rates, check the edges, and resume from the last good checkpoint")
-      }
       let step = trainer.stepCount
-      let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
-                                  dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
-      let url = try manager.save(step: step, model: model.stateDict(), optimizer: optimizer, state: state, modelDType: dtype)
-      onEvent(.training(.checkpointed(step: step, at: url)))
+      try agree(trainer.model.firstNonFiniteState().map {
+        "step \(step): \($0) after the optimizer step; training stopped. Lower the learning rates, check the edges, and resume from the last good checkpoint"
+      })
+      var tmp: URL? = nil
+      try agree(root ? attempt { tmp = try manager.temporaryDirectory(step: step) } : nil)
+      let name = try comm.allGatherV(Array((tmp?.lastPathComponent ?? "").utf8))[0]
+      let folder = manager.directory.appendingPathComponent(String(decoding: name, as: UTF8.self), isDirectory: true)
+      let parts = try trainer.checkpointParts()
+      let file = CheckpointShardManifest.fileName(rank: comm.rank, worldSize: comm.worldSize)
+      var crc = ""
+      try agree(attempt {
+        crc = try CheckpointManager.writeShard(model: parts.sharded.model, optimizer: parts.sharded.optimizer,
+                                               to: folder.appendingPathComponent(file))
+      })
+      let checksums = try comm.allGatherV(Array(crc.utf8)).map { String(decoding: $0, as: UTF8.self) }
+      var saved: URL? = nil
+      try agree(root ? attempt {
+        let manifest = CheckpointShardManifest(worldSize: comm.worldSize, rows: parts.rows)
+        let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
+                                    dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
+        saved = try manager.save(step: step, model: parts.replicated.model, optimizer: parts.replicated.optimizer, state: state,
+                                 modelDType: dtype, shards: .init(directory: folder, manifest: manifest,
+                                                                  crc32c: Dictionary(uniqueKeysWithValues: zip(manifest.files, checksums))))
+      } : nil)
+      if let saved { onEvent(.training(.checkpointed(step: step, at: saved))) }
     }
 
     let start = Date()
