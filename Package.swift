@@ -58,7 +58,7 @@ let package = Package(
       swiftSettings: optimized),
     .target(name: "TMLMetrics", swiftSettings: optimized),
     .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
-    .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain"], swiftSettings: optimized),
+    .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
@@ -68,7 +68,7 @@ let package = Package(
       dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
-    .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed"]),
+    .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed", "TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLTensorTests", dependencies: ["TMLTensor"]),
     .testTarget(name: "TMLNNTests", dependencies: ["TMLNN", "TMLTensor"]),
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData", "TMLIO"]),

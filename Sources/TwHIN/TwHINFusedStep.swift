@@ -65,6 +65,18 @@ final class TwHINFusedStep {
   /// Throws before any update when a logit is not finite.
   func run(_ model: TwHINModel, _ batch: EdgeBatch, _ negatives: [RelationNegatives?], optimizers: [any SparseRowOptimizer],
            translationGrad: inout [Float]) throws -> Result {
+    try run(model, batch, negatives, store: LocalRowStore(model: model, optimizers: optimizers), translationGrad: &translationGrad)
+  }
+
+  /// The step with rows read from and gradients sent to `store`, over the batch positions
+  /// `owns` accepts (all by default). Every edge's candidates are still the whole batch's
+  /// (in-batch negatives index all of a relation's edges), and the loss weights use the
+  /// whole batch's counts, so the steps of processes that split the positions between them
+  /// add up to the step over the whole batch: the returned loss, ∂t and row gradients are
+  /// this process's share of the sums. `model` gives the schema's relation → table maps,
+  /// the operators and the translations; its tables are only read through `store`.
+  func run(_ model: TwHINModel, _ batch: EdgeBatch, _ negatives: [RelationNegatives?], store: any TwHINRowStore,
+           owns: ((Int) -> Bool)? = nil, translationGrad: inout [Float]) throws -> Result {
     let schema = model.schema, d = dim, tableCount = schema.tables.count
     // At most 2B edge endpoints and the global candidates are distinct in any one table.
     let bound = 2 * batch.count + negatives.reduce(0) { $0 + ($1.map { $0.lhsGlobal.count + $0.rhsGlobal.count } ?? 0) }
@@ -79,13 +91,17 @@ final class TwHINFusedStep {
     }
     var blocks: [Block] = []
     var scratchFloats = 0
+    var negativeCount = 0  // over the whole batch: the loss weights must not depend on `owns`
     for r in batch.presentRelations {
       let a = schema.lhsTable[r], b = schema.rhsTable[r]
-      let pos = batch.positionsByRelation[r], n = negatives[r]!
+      let all = batch.positionsByRelation[r], n = negatives[r]!
+      negativeCount += all.count * (n.lhsCount + n.rhsCount)
+      let pos = owns.map { f in all.filter(f) } ?? all
+      guard !pos.isEmpty else { continue }
       let lhs = pos.map { slot(a, batch.lhs[$0]) }, rhs = pos.map { slot(b, batch.rhs[$0]) }
       var blk = Block(relation: r, positions: pos, lhs: lhs, rhs: rhs,
-                      lhsCandidates: n.lhsInBatch.map { lhs[$0] } + n.lhsGlobal.map { slot(a, $0) },
-                      rhsCandidates: n.rhsInBatch.map { rhs[$0] } + n.rhsGlobal.map { slot(b, $0) })
+                      lhsCandidates: n.lhsInBatch.map { slot(a, batch.lhs[all[$0]]) } + n.lhsGlobal.map { slot(a, $0) },
+                      rhsCandidates: n.rhsInBatch.map { slot(b, batch.rhs[all[$0]]) } + n.rhsGlobal.map { slot(b, $0) })
       blk.scratch = scratchFloats
       scratchFloats += blk.scratchSize * d
       blocks.append(blk)
@@ -93,21 +109,10 @@ final class TwHINFusedStep {
     for t in 0..<tableCount {
       let n = ids[t].count * d
       if rows[t].count < n { rows[t] = [Float](repeating: 0, count: n) }
-      model.tables[t].weight.value.withUnsafeBufferPointer { w in
-        rows[t].withUnsafeMutableBufferPointer { e in
-          ids[t].withUnsafeBufferPointer { idp in
-            let (src, dst, list) = (w.baseAddress!, e.baseAddress!, idp.baseAddress!)
-            // Random rows of a large table miss the caches and the TLB: fetch them on all cores.
-            parallelFor(idp.count, minimumPerThread: max(64, 16_384 / d)) { range in
-              for k in range { (dst + k * d).update(from: src + list[k] * d, count: d) }
-            }
-          }
-        }
-      }
+      try rows[t].withUnsafeMutableBufferPointer { try store.gather(table: t, ids: ids[t], into: $0.baseAddress!) }
     }
     if scratch.count < scratchFloats { scratch = [Float](repeating: 0, count: scratchFloats) }
     let bsz = batch.count
-    let negativeCount = blocks.reduce(0) { $0 + $1.positions.count * ($1.lhsCandidates.count + $1.rhsCandidates.count) }
     let weights = BlockKernel.Weights(scale: 1 / Float(bsz + negativeCount),
                                       negative: negativeCount > 0 ? Float(bsz) / Float(negativeCount) : 0)
     let translations = model.translations.value
@@ -140,9 +145,10 @@ final class TwHINFusedStep {
         }
       }
     }
-    guard finite.allSatisfy({ $0 }) else {
-      throw TwHINError("TwHIN step: a logit is non-finite (relation \"\(schema.relations[blocks[finite.firstIndex(of: false)!].relation].name)\"); the loss would be NaN. Lower the learning rates or check the inputs")
+    let failure = finite.firstIndex(of: false).map {
+      "TwHIN step: a logit is non-finite (relation \"\(schema.relations[blocks[$0].relation].name)\"); the loss would be NaN. Lower the learning rates or check the inputs"
     }
+    try store.agree(failure: failure)
 
     // Row gradients per distinct row, ∂t, and the fused table updates.
     if translationGrad.count != translations.count { translationGrad = [Float](repeating: 0, count: translations.count) }
@@ -166,11 +172,9 @@ final class TwHINFusedStep {
         }
       }
     }
-    for t in 0..<tableCount where !ids[t].isEmpty {
+    for t in 0..<tableCount {
       // Rows in first-seen order (distinct; the optimizers do not depend on the order).
-      let g = SparseRowGradient(rows: ids[t], values: gradients[t])
-      if ids[t].count * d >= 65_536, try TwHINFusedStep.applyInParallel(optimizers[t], to: model.tables[t].weight, g) { continue }
-      try optimizers[t].apply(to: model.tables[t].weight, gradient: g)
+      try store.apply(table: t, SparseRowGradient(rows: ids[t], values: gradients[t]))
     }
     return Result(loss: Float(losses.reduce(0, +) * Double(weights.scale)), negatives: negativeCount)
   }

@@ -171,9 +171,10 @@ public struct TwHINLoss: Equatable, Sendable {
   }
 
   /// The batch must be non-empty, built for this model's schema, with ids inside the model's tables.
-  func checkBatch(_ model: TwHINModel, _ batch: EdgeBatch) throws {
+  func checkBatch(_ model: TwHINModel, _ batch: EdgeBatch) throws { try checkBatch(model.schema, batch) }
+
+  func checkBatch(_ schema: GraphSchema, _ batch: EdgeBatch) throws {
     guard batch.count > 0 else { throw TwHINError("TwHINLoss: the batch has no edges") }
-    let schema = model.schema
     guard batch.lhsTable == schema.lhsTable, batch.rhsTable == schema.rhsTable else {
       throw TwHINError("TwHINLoss: the batch was built for another schema (relation → table maps differ: lhs \(batch.lhsTable) vs \(schema.lhsTable), rhs \(batch.rhsTable) vs \(schema.rhsTable))")
     }

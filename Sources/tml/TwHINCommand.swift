@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TMLDistributed
 import TMLMetrics
 import TMLTrain
 import TwHIN
@@ -47,7 +48,7 @@ struct TwHINCommand: ParsableCommand {
       run.resumeFrom = resumeFrom
       var bar: ProgressBar?
       let bars = WorkProgressBars()
-      let result = try run.train { event in
+      let handle: (TwHINEvent) -> Void = { event in
         if show(event, on: bars) { return }
         switch event {
         case .loading, .loaded, .evaluating: break
@@ -74,6 +75,10 @@ struct TwHINCommand: ParsableCommand {
           print(String(format: "early stopping at step %d: keeping the model of step %d (validation MRR %.4f)", step, bestStep, mrr))
         }
       }
+      // Under mpirun: model-parallel training (docs/distributed.md); rank 0 prints.
+      let comm = try Distributed.communicator()
+      if comm.isDistributed { print("rank \(comm.rank) of \(comm.worldSize): TwHIN tables sharded round-robin") }
+      guard let result = comm.isDistributed ? try run.trainSharded(comm: comm, onEvent: handle) : try run.train(onEvent: handle) else { return }
       if let before = result.initialEvaluation?.allCandidates, let after = result.evaluation.allCandidates {
         print(String(format: "filtered MRR %.4f → %.4f, Hits@10 %.4f → %.4f", before.mrr, after.mrr, before.hits[10] ?? 0, after.hits[10] ?? 0))
       }

@@ -49,14 +49,23 @@ public struct CheckpointManager {
     }.sorted { $0.0 < $1.0 }
   }
 
-  @discardableResult
-  public func save(step: Int, model: StateDict, optimizer: StateDict, state: CheckpointState,
-                   modelDType: StateDType = .f32) throws -> URL {
-    // Loading refuses non-finite optimizer state (Optimizer.loadStateDict), so it is never
-    // saved either: a diverged run stops here instead of writing a checkpoint no run resumes.
-    if let bad = NonFiniteValue.first(in: optimizer, kind: .state) {
-      throw TensorError("checkpoint: not saving step \(step): \(bad) after the optimizer step; training stopped. Lower the learning rate, check the data for extreme values, and resume from the last good checkpoint")
+  /// The files the ranks of a sharded save have written into `directory` (from
+  /// `temporaryDirectory(step:)`), with the manifest and each file's CRC-32C.
+  public struct WrittenShards {
+    public var directory: URL
+    public var manifest: CheckpointShardManifest
+    public var crc32c: [String: String]
+    public init(directory: URL, manifest: CheckpointShardManifest, crc32c: [String: String]) {
+      self.directory = directory
+      self.manifest = manifest
+      self.crc32c = crc32c
     }
+  }
+
+  /// A new hidden temporary directory for the save of `step`, after removing stale ones:
+  /// the ranks of a sharded save write their shards into it (`writeShard`), then rank 0
+  /// calls `save(… shards:)`, which completes and renames it.
+  public func temporaryDirectory(step: Int) throws -> URL {
     let fm = FileManager.default
     do {
       try fm.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,6 +75,28 @@ public struct CheckpointManager {
       }
       let tmp = directory.appendingPathComponent(".tmp-step_\(step)-\(UUID().uuidString)", isDirectory: true)
       try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+      return tmp
+    } catch let e as TensorError {
+      throw e
+    } catch {
+      throw TensorError("checkpoint: cannot create a folder for step \(step) under \(directory.path): \(FileError.message(error)); check free disk space and permissions")
+    }
+  }
+
+  /// Writes checkpoint `step`: `model` and `optimizer` (the replicated tensors when
+  /// `shards` is given) into a temporary directory, `state.json` with every file's
+  /// CRC-32C (and the shard manifest), then renames it to `step_<N>`.
+  @discardableResult
+  public func save(step: Int, model: StateDict, optimizer: StateDict, state: CheckpointState,
+                   modelDType: StateDType = .f32, shards: WrittenShards? = nil) throws -> URL {
+    // Loading refuses non-finite optimizer state (Optimizer.loadStateDict), so it is never
+    // saved either: a diverged run stops here instead of writing a checkpoint no run resumes.
+    if let bad = NonFiniteValue.first(in: optimizer, kind: .state) {
+      throw TensorError("checkpoint: not saving step \(step): \(bad) after the optimizer step; training stopped. Lower the learning rate, check the data for extreme values, and resume from the last good checkpoint")
+    }
+    let fm = FileManager.default
+    do {
+      let tmp = try shards?.directory ?? temporaryDirectory(step: step)
       var modelWriter = SafetensorsWriter(metadata: ["format": "pt", "step": String(step)])
       for (n, e) in model.entries {
         modelWriter.add(n, e.tensor, dtype: e.dtype == .f32 ? modelDType : e.dtype)
@@ -74,8 +105,10 @@ public struct CheckpointManager {
       optWriter.add(optimizer)
       let tensors: [(String, Data)] = [("model.safetensors", modelWriter.encoded()), ("optimizer.safetensors", optWriter.encoded())]
       var state = state
-      state.format = CheckpointState.currentFormat
+      state.format = shards == nil ? CheckpointState.unshardedFormat : CheckpointState.currentFormat
+      state.shards = shards?.manifest
       state.crc32c = Dictionary(uniqueKeysWithValues: tensors.map { ($0.0, CheckpointState.hex($0.1.withUnsafeBytes { CRC32C.checksum($0) })) })
+        .merging(shards?.crc32c ?? [:]) { a, _ in a }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       let files = tensors + [("state.json", try encoder.encode(state))]
@@ -179,7 +212,11 @@ public struct CheckpointManager {
       }
       return try SafetensorsFile(data: bytes, source: url.path).stateDict()
     }
-    return Checkpoint(directory: dir, state: state, model: try tensors("model.safetensors"), optimizer: try tensors("optimizer.safetensors"))
+    var model = try tensors("model.safetensors"), optimizer = try tensors("optimizer.safetensors")
+    if let manifest = state.shards {
+      try assembleShards(manifest, in: dir, state: state, model: &model, optimizer: &optimizer)
+    }
+    return Checkpoint(directory: dir, state: state, model: model, optimizer: optimizer)
   }
 
   /// Renames `.tmp-replaced-step_<N>-…` back to `step_<N>` where a kill stopped a save

@@ -6,10 +6,14 @@ import Foundation
 ///      "configHash": "…", "format": 2, "crc32c": {"model.safetensors": "1a2b3c4d", "optimizer.safetensors": "…"}}
 ///
 /// Format 2 added `crc32c`: the CRC-32C of each tensor file, verified on load. Format 1
-/// checkpoints (no checksums) still load, unverified.
+/// checkpoints (no checksums) still load, unverified. Format 3 (written only by sharded
+/// runs under mpirun) adds `shards`, the manifest of the ranks' row shards
+/// (`CheckpointShardManifest`); unsharded checkpoints are still written as format 2.
 public struct CheckpointState: Codable, Equatable, Sendable {
   /// The format this version writes; a higher one on load is from a newer SwiftTML.
-  public static let currentFormat = 2
+  public static let currentFormat = 3
+  /// The format of checkpoints without shards.
+  public static let unshardedFormat = 2
 
   public var step: Int
   /// Random streams by owner name (xoshiro256** words) so a resumed run continues them.
@@ -22,13 +26,15 @@ public struct CheckpointState: Codable, Equatable, Sendable {
   /// CRC-32C of each file of the checkpoint as 8 lowercase hex digits, by file name
   /// (filled in by `CheckpointManager.save`; nil in format 1).
   public var crc32c: [String: String]?
+  /// The row shards of a checkpoint written by several ranks (format 3), else nil.
+  public var shards: CheckpointShardManifest?
 
   public init(step: Int, rngStates: [String: [UInt64]] = [:], dataPosition: [String: Int] = [:], configHash: String = "") {
     self.step = step
     self.rngStates = rngStates
     self.dataPosition = dataPosition
     self.configHash = configHash
-    self.format = CheckpointState.currentFormat
+    self.format = CheckpointState.unshardedFormat
   }
 
   /// `value` as state.json records it.

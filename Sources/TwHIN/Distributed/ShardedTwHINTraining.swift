@@ -1,0 +1,172 @@
+import Foundation
+import TMLDistributed
+import TMLNN
+import TMLTensor
+import TMLTrain
+
+extension TwHINRun {
+  /// `train` for one rank of `mpirun -np N tml twhin train` (`ShardedTwHINTrainer`: tables
+  /// sharded round-robin, each batch's edges split over the ranks). Every rank reads the
+  /// config and the edges and draws the same epoch orders and negatives, so the run — loss
+  /// curve and final embeddings — is the single-process run's up to float summation
+  /// order, whatever N. Rank 0 logs (`metrics.jsonl`, TensorBoard) and reports events.
+  /// Checkpoints are sharded (`CheckpointShardManifest`: each rank writes its rows, rank 0
+  /// the replicated rest, the manifest and the checksums); `CheckpointManager.load`
+  /// reassembles them, so a checkpoint of N ranks resumes on any M ranks or in one process,
+  /// and `tml twhin eval|neighbors|export` read it as usual. After the last step
+  /// rank 0 evaluates validation_data (and test_data) on the assembled model and returns
+  /// the result; the other ranks return nil.
+  ///
+  /// Not supported under mpirun yet (an error before training): periodic validation and
+  /// early stopping (`validation_data.eval_every_n_epochs`).
+  public func trainSharded(comm: any Communicator, onEvent: @escaping (TwHINEvent) -> Void = { _ in }) throws -> TwHINTrainingResult? {
+    let root = comm.rank == 0
+    let say: (TwHINEvent) -> Void = root ? onEvent : { _ in }
+    if config.validationData.evalEveryNEpochs != nil {
+      throw TwHINError("validation_data.eval_every_n_epochs (periodic validation and early stopping) is not supported under mpirun yet; remove it (the final validation still runs), or train in one process")
+    }
+    let lock = root ? try SaveDirLock(saveDir: saveDir) : nil
+    defer { lock?.unlock() }
+    let data = try loadData(onEvent: say)
+    let train = data.train.edges
+    let full = try makeModel()
+    let t = config.training
+    let manager = CheckpointManager(saveDir: saveDir, maxToKeep: t.checkpointMaxToKeep)
+    let hash = configHash()
+
+    // Rank 0 picks the checkpoint (and sets newer ones aside); the others read the same one.
+    var resumed: Checkpoint? = nil
+    if root { resumed = try manager.resume(from: resumeFrom).map { r in
+      for url in r.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
+      return r.checkpoint
+    } }
+    var chosen = [Int64(resumed?.state.step ?? -1)]
+    try comm.broadcast(&chosen, root: 0)
+    if !root, chosen[0] >= 0 {
+      guard let dir = manager.steps().first(where: { $0.step == Int(chosen[0]) })?.url else {
+        throw TwHINError("rank \(comm.rank): rank 0 resumes from step_\(chosen[0]) of \(saveDir.path), which this rank cannot see; every rank needs the same save_dir (a shared file system)")
+      }
+      resumed = try CheckpointManager.load(dir)
+    }
+    if let last = resumed {
+      try full.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
+    } else if let initial = t.initialCheckpointDir {
+      let url = URL(fileURLWithPath: initial)
+      let dir = CheckpointManager(saveDir: url).steps().last?.url ?? url
+      try full.loadStateDict(CheckpointManager.load(dir).model, origin: dir.path)
+      say(.training(.warmStarted(from: dir)))
+    }
+    let d = config.trainData
+    let trainer = try ShardedTwHINTrainer(
+      full: full, comm: comm, loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
+      tableOptimizers: config.tableOptimizers(), translationOptimizer: config.translationOptimizer(), seed: seed)
+    if let last = resumed {
+      try trainer.loadOptimizerStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
+      if let words = last.state.rngStates["negatives"] { trainer.negativeRNG = try RandomGenerator(state: words) }
+      if !last.state.configHash.isEmpty, last.state.configHash != hash { say(.warning(RunConfigHash.changedWarning(last.directory))) }
+      say(.training(.resumed(step: trainer.stepCount, from: last.directory)))
+    }
+    let b = d.perReplicaBatchSize
+    let (perEpoch, total) = plan(trainEdges: train.count)
+    say(.plan(epochs: t.numEpochs, batchesPerEpoch: perEpoch, totalSteps: total, startStep: trainer.stepCount))
+
+    let metrics = root ? try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")) : nil
+    let board = root ? try TensorBoardWriter(directory: saveDir.appendingPathComponent("tensorboard/train")) : nil
+    defer { try? board?.close() }
+    let dtype: StateDType = config.model.embeddings.tables.first?.dataType == .fp16 ? .f16 : .f32
+    /// Collective on every rank: a failure anywhere stops all ranks with its message.
+    func agree(_ failure: String?) throws {
+      do { try comm.agree(failed: failure) } catch let e as DistributedError { throw TwHINError(e.description) }
+    }
+    func attempt(_ body: () throws -> Void) -> String? {
+      do { try body(); return nil } catch { return "\(error)" }
+    }
+    /// Each rank writes its rows into rank 0's temporary folder; rank 0 then writes the
+    /// replicated tensors and state.json (manifest + checksums) and renames the folder.
+    func checkpoint() throws {
+      let step = trainer.stepCount
+      try agree(trainer.model.firstNonFiniteState().map {
+        "step \(step): \($0) after the optimizer step; training stopped. Lower the learning rates, check the edges, and resume from the last good checkpoint"
+      })
+      var tmp: URL? = nil
+      try agree(root ? attempt { tmp = try manager.temporaryDirectory(step: step) } : nil)
+      let name = try comm.allGatherV(Array((tmp?.lastPathComponent ?? "").utf8))[0]
+      let folder = manager.directory.appendingPathComponent(String(decoding: name, as: UTF8.self), isDirectory: true)
+      let parts = try trainer.checkpointParts()
+      let file = CheckpointShardManifest.fileName(rank: comm.rank, worldSize: comm.worldSize)
+      var crc = ""
+      try agree(attempt {
+        crc = try CheckpointManager.writeShard(model: parts.sharded.model, optimizer: parts.sharded.optimizer,
+                                               to: folder.appendingPathComponent(file))
+      })
+      let checksums = try comm.allGatherV(Array(crc.utf8)).map { String(decoding: $0, as: UTF8.self) }
+      var saved: URL? = nil
+      try agree(root ? attempt {
+        let manifest = CheckpointShardManifest(worldSize: comm.worldSize, rows: parts.rows)
+        let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
+                                    dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
+        saved = try manager.save(step: step, model: parts.replicated.model, optimizer: parts.replicated.optimizer, state: state,
+                                 modelDType: dtype, shards: .init(directory: folder, manifest: manifest,
+                                                                  crc32c: Dictionary(uniqueKeysWithValues: zip(manifest.files, checksums))))
+      } : nil)
+      if let saved { onEvent(.training(.checkpointed(step: step, at: saved))) }
+    }
+
+    let start = Date()
+    var windowStart = Date(), windowEdges = 0, windowLoss = 0.0, windowSteps = 0
+    var order: [Int] = [], orderEpoch = -1
+    while trainer.stepCount < total {
+      let step = trainer.stepCount
+      let epoch = step / perEpoch, k = step % perEpoch
+      if epoch != orderEpoch {
+        var rng = RandomGenerator(seed: seed, stream: 0x6570_0000 + UInt64(epoch))  // as `train`
+        order = rng.permutation(train.count)
+        orderEpoch = epoch
+      }
+      let slice = order[(k * b)..<min((k + 1) * b, train.count)]
+      let batch = try EdgeBatch(lhs: slice.map { train.lhs[$0] }, relations: slice.map { train.relations[$0] },
+                                rhs: slice.map { train.rhs[$0] }, schema: schema)
+      let rates = trainer.learningRates
+      let r = try trainer.step(batch)
+      windowLoss += Double(r.loss)
+      windowEdges += batch.count
+      windowSteps += 1
+      let done = trainer.stepCount
+      say(.training(.progress(step: done, total: total)))
+      if done % t.trainLogEveryN == 0 || done == total {
+        let seconds = Date().timeIntervalSince(windowStart)
+        var values: [String: Double] = ["loss": windowLoss / Double(max(windowSteps, 1)),
+                                        "examples_per_second": Double(windowEdges) / max(seconds, 1e-9),
+                                        "epoch": Double(done) / Double(perEpoch),
+                                        "ranks": Double(comm.worldSize)]
+        for (name, lr) in rates { values["learning_rate/\(name)"] = Double(lr) }
+        try metrics?.append(kind: "train", step: done, values)
+        try board?.add(values, step: done)
+        say(.training(.logged(step: done, values: values)))
+        windowStart = Date(); windowEdges = 0; windowLoss = 0; windowSteps = 0
+      }
+      if done % t.checkpointEveryN == 0 { try checkpoint() }
+    }
+    // Every rank joins the all-gathers of a checkpoint; rank 0 knows whether the last step is saved.
+    var needFinal = [Int64(root && manager.steps().last?.step != trainer.stepCount ? 1 : 0)]
+    try comm.broadcast(&needFinal, root: 0)
+    if needFinal[0] == 1 { try checkpoint() }
+    let model = try trainer.assembledModel()
+    try board?.close()
+    try metrics?.close()
+    let seconds = Date().timeIntervalSince(start)
+    say(.training(.finished(step: trainer.stepCount, seconds: seconds)))
+    guard root else { return nil }
+    let testEdges = try loadTestData(onEvent: onEvent)
+    let known = TwHINRun.knownEdges(train: train, heldOut: [data.validation.edges] + (testEdges.map { [$0] } ?? []))
+    let evaluation = try evaluate(model, edges: data.validation.edges, known: known, step: trainer.stepCount, onEvent: onEvent)
+    var test: LinkPredictionSummary? = nil
+    if let testEdges {
+      test = try LinkPredictionEvaluator().evaluate(model, edges: testEdges, known: known)
+      try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")).append(kind: "test", step: trainer.stepCount, test!.dictionary)
+      onEvent(.linkPrediction(step: trainer.stepCount, split: "test_data", test!))
+    }
+    return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: nil, evaluation: evaluation, test: test,
+                               bestStep: nil, seconds: seconds)
+  }
+}
