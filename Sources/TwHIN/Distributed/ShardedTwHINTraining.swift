@@ -114,18 +114,9 @@ extension TwHINRun {
 
     let start = Date()
     var windowStart = Date(), windowEdges = 0, windowLoss = 0.0, windowSteps = 0
-    var order: [Int] = [], orderEpoch = -1
+    var batches = EpochBatches(edges: train, batchSize: b, seed: seed)
     while trainer.stepCount < total {
-      let step = trainer.stepCount
-      let epoch = step / perEpoch, k = step % perEpoch
-      if epoch != orderEpoch {
-        var rng = RandomGenerator(seed: seed, stream: 0x6570_0000 + UInt64(epoch))  // as `train`
-        order = rng.permutation(train.count)
-        orderEpoch = epoch
-      }
-      let slice = order[(k * b)..<min((k + 1) * b, train.count)]
-      let batch = try EdgeBatch(lhs: slice.map { train.lhs[$0] }, relations: slice.map { train.relations[$0] },
-                                rhs: slice.map { train.rhs[$0] }, schema: schema)
+      let batch = try batches.batch(step: trainer.stepCount, schema: schema)
       let rates = trainer.learningRates
       let r = try trainer.step(batch)
       windowLoss += Double(r.loss)
