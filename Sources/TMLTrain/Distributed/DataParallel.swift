@@ -21,6 +21,8 @@ public final class DataParallel {
   public let module: any Module
   /// Floats per all-reduce call (default 1 Mi = 4 MiB).
   public var bucketElements: Int
+  /// The bucket being reduced, kept between steps.
+  private var scratch: [Float] = []
 
   public init(communicator: any Communicator, module: any Module, bucketElements: Int = 1 << 20) {
     self.communicator = communicator
@@ -70,22 +72,29 @@ public final class DataParallel {
     var size = 0
     func flush() throws {
       guard !bucket.isEmpty else { return }
-      var flat = [Float](repeating: 0, count: size)
-      var at = 0
-      for p in bucket {
-        let n = p.value.count
-        if let g = p.grad { g.withUnsafeBufferPointer { src in for i in 0..<n { flat[at + i] = src[i] } } }
-        at += n
-      }
-      try communicator.allReduce(&flat, .sum)
-      at = 0
-      for p in bucket {
-        let n = p.value.count
-        defer { at += n }
-        guard p.grad != nil else { continue }
-        var g = try Tensor(shape: p.shape, scalars: Array(flat[at..<at + n]))
-        g.withUnsafeMutableBufferPointer { for i in 0..<n { $0[i] *= scale } }
-        p.value.setGrad(g)
+      if scratch.count < size { scratch = [Float](repeating: 0, count: size) }
+      try scratch.withUnsafeMutableBufferPointer { flat in
+        var at = 0
+        for p in bucket {
+          let n = p.value.count
+          if let g = p.grad {
+            g.withUnsafeBufferPointer { src in _ = UnsafeMutableBufferPointer(rebasing: flat[at..<at + n]).initialize(from: src) }
+          } else {
+            UnsafeMutableBufferPointer(rebasing: flat[at..<at + n]).update(repeating: 0)
+          }
+          at += n
+        }
+        try communicator.allReduce(UnsafeMutableBufferPointer(rebasing: flat[0..<size]), .sum)
+        at = 0
+        for p in bucket {
+          let n = p.value.count
+          defer { at += n }
+          guard var g = p.grad else { continue }
+          // Release the leaf's reference so the gradient's storage is written in place.
+          p.zeroGrad()
+          g.withUnsafeMutableBufferPointer { dst in for i in 0..<n { dst[i] = flat[at + i] * scale } }
+          p.value.setGrad(g)
+        }
       }
       bucket = []
       size = 0
