@@ -6,8 +6,8 @@ import TMLTrain
 
 /// `tml bench distributed`: data-parallel training of the production Heavy Ranker
 /// (`ProductionArchitecture`) on random inputs, one rank per process. Each rank runs
-/// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`, buckets of
-/// 4 MiB) and Adam on its own batch of `batchPerRank`; the job's throughput is
+/// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`: in place for
+/// large weights, 4 MiB buckets for the rest) and Adam on its own batch of `batchPerRank`; the job's throughput is
 ///
 ///     examples/s = ranks · batchPerRank · steps / wall seconds of the timed steps
 ///
@@ -78,8 +78,8 @@ public struct DistributedRecapBenchmark {
     func step() throws {
       opt.zeroGrad()
       let out = try model(continuous: c, binary: bin, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae)
-      try loss(out.logits, labels: labels, weights: weights).total.backward()
-      try parallel.averageGradients()
+      try (loss(out.logits, labels: labels, weights: weights).total * parallel.lossScale).backward()
+      try parallel.sumGradients()
       try opt.step()
     }
     for _ in 0..<warmup { try step() }
