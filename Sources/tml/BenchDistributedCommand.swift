@@ -36,7 +36,7 @@ extension Bench {
       print("SwiftTML data-parallel Heavy Ranker — production architecture, \(batch) rows per rank, \(threads) thread\(threads == 1 ? "" : "s") per rank, \(steps) timed steps, mpirun on this machine")
       print(CPUDescription.current().summary)
       print("")
-      print("  ranks   examples/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)")
+      print("  ranks   examples/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)   collectives/step")
       var base: Double?
       for n in counts {
         let out = try MPILauncher.run(ranks: n, program: program,
@@ -46,8 +46,8 @@ extension Bench {
           throw ValidationError("the \(n)-rank run failed (exit \(out.status)):\n\(out.output)")
         }
         if base == nil { base = r.examplesPerSecond }
-        print(String(format: "  %5d   %10.0f   %7.2f×   %7.1f   %12.1f   %10.1f", n, r.examplesPerSecond, r.examplesPerSecond / (base ?? 1),
-                     r.secondsPerStep * 1e3, r.communicationSecondsPerStep * 1e3, r.communicationBytesPerStep / 1e6))
+        print(String(format: "  %5d   %10.0f   %7.2f×   %7.1f   %12.1f   %10.1f                       %5.0f", n, r.examplesPerSecond, r.examplesPerSecond / (base ?? 1),
+                     r.secondsPerStep * 1e3, r.communicationSecondsPerStep * 1e3, r.communicationBytesPerStep / 1e6, r.communicationCallsPerStep))
         if n == counts.last { print(String(format: "  (%d parameters, %.1f MB of fp32 gradients all-reduced per step)", r.parameterCount, Double(r.parameterCount) * 4 / 1e6)) }
       }
       print("  TwHIN: not distributed yet (see docs/distributed.md)")

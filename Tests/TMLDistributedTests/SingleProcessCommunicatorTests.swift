@@ -49,3 +49,11 @@ final class SingleProcessCommunicatorTests: XCTestCase {
     XCTAssertNil(MPICommunicator.started, "MPI must not be initialised without mpirun")
   }
 }
+
+final class ThreadsPerRankTests: XCTestCase {
+  func testTheCoresAreSharedAmongTheRanksOfAMachine() {
+    XCTAssertEqual(Distributed.threadsPerRank(cores: 16, ["OMPI_COMM_WORLD_LOCAL_SIZE": "4"]), 4)
+    XCTAssertEqual(Distributed.threadsPerRank(cores: 2, ["OMPI_COMM_WORLD_LOCAL_SIZE": "3"]), 1)
+    XCTAssertEqual(Distributed.threadsPerRank(cores: 8, [:]), 8)
+  }
+}
