@@ -6,8 +6,8 @@ import TMLTrain
 
 /// `tml bench distributed`: data-parallel training of the production Heavy Ranker
 /// (`ProductionArchitecture`) on random inputs, one rank per process. Each rank runs
-/// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`, buckets of
-/// 4 MiB) and Adam on its own batch of `batchPerRank`; the job's throughput is
+/// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`: in place for
+/// large weights, 4 MiB buckets for the rest) and Adam on its own batch of `batchPerRank`; the job's throughput is
 ///
 ///     examples/s = ranks · batchPerRank · steps / wall seconds of the timed steps
 ///
@@ -22,12 +22,14 @@ public struct DistributedRecapBenchmark {
     public var secondsPerStep: Double
     public var communicationSecondsPerStep: Double
     public var communicationBytesPerStep: Double
+    /// Collective calls per step (gradient buckets, SyncBatchNorm sums).
+    public var communicationCallsPerStep: Double = 0
     public var parameterCount: Int
     public var examplesPerSecond: Double { Double(ranks * batchPerRank) / secondsPerStep }
 
     /// One line a worker prints and the launcher reads back.
     public var line: String {
-      "RESULT ranks=\(ranks) batch=\(batchPerRank) step_s=\(secondsPerStep) comm_s=\(communicationSecondsPerStep) comm_bytes=\(communicationBytesPerStep) params=\(parameterCount)"
+      "RESULT ranks=\(ranks) batch=\(batchPerRank) step_s=\(secondsPerStep) comm_s=\(communicationSecondsPerStep) comm_bytes=\(communicationBytesPerStep) comm_calls=\(communicationCallsPerStep) params=\(parameterCount)"
     }
 
     public init(ranks: Int, batchPerRank: Int, secondsPerStep: Double, communicationSecondsPerStep: Double,
@@ -50,6 +52,7 @@ public struct DistributedRecapBenchmark {
       }
       guard let n = f["ranks"], let b = f["batch"], let s = f["step_s"], let cs = f["comm_s"], let cb = f["comm_bytes"], let p = f["params"] else { return nil }
       self.init(ranks: Int(n), batchPerRank: Int(b), secondsPerStep: s, communicationSecondsPerStep: cs, communicationBytesPerStep: cb, parameterCount: Int(p))
+      communicationCallsPerStep = f["comm_calls"] ?? 0
     }
   }
 
@@ -78,8 +81,8 @@ public struct DistributedRecapBenchmark {
     func step() throws {
       opt.zeroGrad()
       let out = try model(continuous: c, binary: bin, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae)
-      try loss(out.logits, labels: labels, weights: weights).total.backward()
-      try parallel.averageGradients()
+      try (loss(out.logits, labels: labels, weights: weights).total * parallel.lossScale).backward()
+      try parallel.sumGradients()
       try opt.step()
     }
     for _ in 0..<warmup { try step() }
@@ -89,8 +92,10 @@ public struct DistributedRecapBenchmark {
     for _ in 0..<steps { try step() }
     try comm.barrier()
     let seconds = Stopwatch.now() - t0
-    return Result(ranks: comm.worldSize, batchPerRank: n, secondsPerStep: seconds / Double(steps),
-                  communicationSecondsPerStep: comm.stats.seconds / Double(steps),
-                  communicationBytesPerStep: Double(comm.stats.bytes) / Double(steps), parameterCount: model.parameterCount)
+    var r = Result(ranks: comm.worldSize, batchPerRank: n, secondsPerStep: seconds / Double(steps),
+                   communicationSecondsPerStep: comm.stats.seconds / Double(steps),
+                   communicationBytesPerStep: Double(comm.stats.bytes) / Double(steps), parameterCount: model.parameterCount)
+    r.communicationCallsPerStep = Double(comm.stats.calls - 1) / Double(steps)  // less the closing barrier
+    return r
   }
 }

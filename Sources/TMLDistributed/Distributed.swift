@@ -35,3 +35,17 @@ extension Communicator {
     throw DistributedError("\(command) runs in one process; start it without mpirun (only train and eval are split over ranks)")
   }
 }
+
+extension Distributed {
+  /// Ranks of this job on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, or 1 when not set).
+  public static func ranksOnThisMachine(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    max(1, Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1)
+  }
+
+  /// Compute threads for one rank: this machine's cores shared among its ranks (at least 1),
+  /// so `mpirun -np 2` on 2 cores runs 1 thread per rank instead of 2 + 2.
+  public static func threadsPerRank(cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                    _ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    max(1, cores / ranksOnThisMachine(environment))
+  }
+}

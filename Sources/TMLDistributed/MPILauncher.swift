@@ -85,3 +85,20 @@ extension MPILauncher {
     try run(command: program, arguments: arguments, environment: [:], timeout: timeout, label: program)
   }
 }
+
+extension MPILauncher {
+  /// One rank per element of `environments`, each running `program arguments` with those
+  /// extra variables (`mpirun … -np 1 env K=V program … : -np 1 env …`): ranks that see
+  /// different settings, as machines with different files would.
+  public static func run(environments: [[String: String]], program: String, arguments: [String], timeout: Double = 300) throws -> Result {
+    guard let mpirun = mpirun() else {
+      throw DistributedError("mpirun is not on PATH; install Open MPI (bash scripts/install-deps.sh: libopenmpi-dev openmpi-bin, or brew install open-mpi)")
+    }
+    var args = Array(Self.arguments(ranks: 1).dropFirst(2))
+    for (i, env) in environments.enumerated() {
+      if i > 0 { args.append(":") }
+      args += ["-np", "1", "/usr/bin/env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [program] + arguments
+    }
+    return try run(command: mpirun, arguments: args, environment: [:], timeout: timeout, label: "mpirun (\(environments.count) ranks) \(program)")
+  }
+}

@@ -49,7 +49,7 @@ extension Bench {
       if model != "twhin" {
         print("")
         print("Heavy Ranker, data-parallel — production architecture, \(batch) rows per rank, \(threads) thread\(threads == 1 ? "" : "s") per rank, \(steps) timed steps, mpirun on this machine")
-        print("  ranks   examples/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)")
+        print("  ranks   examples/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)   collectives/step")
         try table(counts, program: program, model: "recap") { r in
           String(format: "  (%d parameters, %.1f MB of fp32 gradients all-reduced per step)", r.parameterCount, Double(r.parameterCount) * 4 / 1e6)
         }
@@ -57,7 +57,7 @@ extension Bench {
       if model != "recap" {
         print("")
         print("TwHIN, model-parallel — two \(rows)-row tables, dim 128, 4 relations, \(edges) edges per rank (weak scaling), 10 in-batch + 10 global negatives, row-wise Adagrad")
-        print("  ranks      edges/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)")
+        print("  ranks      edges/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)   collectives/step")
         try table(counts, program: program, model: "twhin") { r in
           String(format: "  (%d embedding parameters, %.1f MB of tables, sharded over the ranks)", r.parameterCount, Double(r.parameterCount) * 4 / 1e6)
         }
@@ -75,8 +75,8 @@ extension Bench {
           throw ValidationError("the \(n)-rank \(model) run failed (exit \(out.status)):\n\(out.output)")
         }
         if base == nil { base = r.examplesPerSecond }
-        print(String(format: "  %5d   %10.0f   %7.2f×   %7.1f   %12.1f   %10.1f", n, r.examplesPerSecond, r.examplesPerSecond / (base ?? 1),
-                     r.secondsPerStep * 1e3, r.communicationSecondsPerStep * 1e3, r.communicationBytesPerStep / 1e6))
+        print(String(format: "  %5d   %10.0f   %7.2f×   %7.1f   %12.1f   %10.1f                       %5.0f", n, r.examplesPerSecond, r.examplesPerSecond / (base ?? 1),
+                     r.secondsPerStep * 1e3, r.communicationSecondsPerStep * 1e3, r.communicationBytesPerStep / 1e6, r.communicationCallsPerStep))
         if n == counts.last { print(footer(r)) }
       }
     }

@@ -22,6 +22,7 @@ struct RecapCommand: ParsableCommand {
       run.seed = seed
       run.workerThreads = workers
       run.communicator = try Distributed.communicator()
+      if run.communicator.isDistributed { Parallelism.threadCount = Distributed.threadsPerRank() }
       return run
     }
   }

@@ -213,4 +213,23 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertNotEqual(b.status, 0)
     XCTAssertTrue(b.output.contains("train_data.global_batch_size 50 is not divisible by the 3 ranks"), b.output)
   }
+
+  func testARankThatMissesAFileOfTheOthersStopsTheJobNamingTheRankAndFile() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let full = dir.appendingPathComponent("ranks2").path
+    // Rank 1's "machine" has only part-0 (a missing shard).
+    let partial = dir.appendingPathComponent("partial")
+    try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: full + "/part-0.tfrecord", toPath: partial.appendingPathComponent("part-0.tfrecord").path)
+    let path = try config("env.yaml", trainGlob: "${TML_TEST_DATA}/part-*.tfrecord", save: "run")
+    XCTAssertEqual(data[2], full + "/part-*.tfrecord")
+    let r = try MPILauncher.run(environments: [["TML_TEST_DATA": full], ["TML_TEST_DATA": partial.path]], program: tml,
+                                arguments: ["recap", "train", "--config", path], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    // (On one machine the two "copies" have different paths; on a cluster they have the same
+    // and the message also names the first file rank 1 lacks.)
+    XCTAssertTrue(r.output.contains("error: rank 1 of 2: train_data.inputs '\(partial.path)/part-*.tfrecord': rank 1 sees 1 file, rank 0 sees 2 files"), r.output)
+    XCTAssertTrue(r.output.contains("Every rank needs the same input files"), r.output)
+  }
 }

@@ -25,7 +25,7 @@ final class MPICollectiveTests: XCTestCase {
       let r = try MPILauncher.run(ranks: n, program: Self.tml, arguments: ["distributed", "check"], timeout: 120)
       XCTAssertEqual(r.status, 0, r.output)
       XCTAssertTrue(r.output.contains("\(n) ranks (MPICommunicator)"), r.output)
-      for name in ["allReduce sum", "allGatherV", "allToAllV", "allToAll", "broadcast", "barrier", "agree"] {
+      for name in ["allReduce sum", "allGatherV", "allToAllV", "allToAll", "broadcast", "barrier", "agree", "row-sharded table"] {
         XCTAssertTrue(r.output.contains("\(name): ok"), "\(name) on \(n) ranks:\n\(r.output)")
       }
     }

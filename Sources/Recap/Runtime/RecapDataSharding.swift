@@ -23,6 +23,7 @@ public enum RecapDataSharding {
                            communicator comm: any Communicator) throws -> Shard {
     let n = comm.worldSize
     guard n > 1 else { return Shard(files: files, batchSize: batchSize) }
+    func count(_ k: Int) -> String { k == 1 ? "1 file" : "\(k) files" }
     // Every rank must see rank 0's file list.
     let listed = Array(files.joined(separator: "\n").utf8)
     let all = try comm.allGatherV(listed)
@@ -30,7 +31,8 @@ public enum RecapDataSharding {
       let theirs = String(decoding: other, as: UTF8.self).split(separator: "\n")
       let missing = files.filter { !theirs.contains(Substring($0)) }
       let detail = missing.first.map { "; \($0) is missing there" } ?? ""
-      throw DistributedError("\(name).inputs '\(inputs)': rank \(r) sees \(theirs.count) files, rank 0 sees \(String(decoding: all[0], as: UTF8.self).split(separator: "\n").count)\(detail). Every rank needs the same input files (a shared file system, or the same copy on every machine)")
+      let ours = String(decoding: all[0], as: UTF8.self).split(separator: "\n").count
+      throw DistributedError("\(name).inputs '\(inputs)': rank \(r) sees \(count(theirs.count)), rank 0 sees \(count(ours))\(detail). Every rank needs the same input files (a shared file system, or the same copy on every machine)")
     }
     guard batchSize % n == 0 else {
       throw DistributedError("\(name).global_batch_size \(batchSize) is not divisible by the \(n) ranks; each rank takes global_batch_size / ranks rows. Use a multiple of \(n)")

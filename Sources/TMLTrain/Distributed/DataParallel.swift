@@ -4,9 +4,10 @@ import TMLTensor
 
 /// Data-parallel training of a replicated model (the original's DistributedModelParallel
 /// for dense layers): every rank holds the whole model, trains on its own B/N rows of each
-/// global batch of B, and before each optimizer step the gradients are averaged,
+/// global batch of B with its loss scaled by 1/N (`lossScale`), and before each optimizer
+/// step the gradients are summed,
 ///
-///     g ← (1/N) · Σ_ranks g_rank        (all-reduce in buckets of `bucketElements` floats)
+///     g ← Σ_ranks g_rank = (1/N) · Σ_ranks ∇ loss_rank     (all-reduce, `sumGradients`)
 ///
 /// which — with equal local batches, a mean loss and `synchroniseBatchNorm` — is the
 /// gradient of the global batch's mean loss, so N ranks take the step one process would.
@@ -15,12 +16,14 @@ import TMLTensor
 ///     let dp = DataParallel(communicator: comm, module: model)
 ///     try dp.broadcastState()          // rank 0's weights everywhere
 ///     dp.synchroniseBatchNorm()
-///     try loss.backward(); try dp.averageGradients(); try optimizer.step()
+///     try (loss * dp.lossScale).backward(); try dp.sumGradients(); try optimizer.step()
 public final class DataParallel {
   public let communicator: any Communicator
   public let module: any Module
   /// Floats per all-reduce call (default 1 Mi = 4 MiB).
   public var bucketElements: Int
+  /// The bucket being reduced, kept between steps.
+  private var scratch: [Float] = []
 
   public init(communicator: any Communicator, module: any Module, bucketElements: Int = 1 << 20) {
     self.communicator = communicator
@@ -59,38 +62,57 @@ public final class DataParallel {
     }
   }
 
-  /// Averages every parameter's gradient over the ranks. A parameter without a gradient
-  /// takes part with zeros (so all ranks exchange the same buckets) and keeps none, as in
-  /// one process, where the optimizer skips it.
-  public func averageGradients() throws {
+  /// The factor each rank's loss is multiplied by before backward (1/N): the gradient sum
+  /// over the ranks is then their average, without another pass over the gradients.
+  public var lossScale: Float { 1 / Float(communicator.worldSize) }
+
+  /// Sums every parameter's gradient over the ranks — the average, when each rank's loss
+  /// was scaled by `lossScale`. Parameters of at least `bucketElements` floats are reduced
+  /// in place in their gradient; smaller ones are packed into buckets of about that size.
+  /// A parameter without a gradient takes part with zeros (so all ranks exchange the same
+  /// buckets) and keeps none, as in one process, where the optimizer skips it.
+  public func sumGradients() throws {
     guard communicator.isDistributed else { return }
-    let params = module.namedParameters().map(\.1).reversed()
-    let scale = 1 / Float(communicator.worldSize)
     var bucket: [Parameter] = []
     var size = 0
     func flush() throws {
       guard !bucket.isEmpty else { return }
-      var flat = [Float](repeating: 0, count: size)
-      var at = 0
-      for p in bucket {
-        let n = p.value.count
-        if let g = p.grad { g.withUnsafeBufferPointer { src in for i in 0..<n { flat[at + i] = src[i] } } }
-        at += n
-      }
-      try communicator.allReduce(&flat, .sum)
-      at = 0
-      for p in bucket {
-        let n = p.value.count
-        defer { at += n }
-        guard p.grad != nil else { continue }
-        var g = try Tensor(shape: p.shape, scalars: Array(flat[at..<at + n]))
-        g.withUnsafeMutableBufferPointer { for i in 0..<n { $0[i] *= scale } }
-        p.value.setGrad(g)
+      if scratch.count < size { scratch = [Float](repeating: 0, count: size) }
+      try scratch.withUnsafeMutableBufferPointer { flat in
+        var at = 0
+        for p in bucket {
+          let n = p.value.count
+          let slot = UnsafeMutableBufferPointer(rebasing: flat[at..<at + n])
+          if let g = p.grad { g.withUnsafeBufferPointer { _ = slot.initialize(from: $0) } } else { slot.update(repeating: 0) }
+          at += n
+        }
+        try communicator.allReduce(UnsafeMutableBufferPointer(rebasing: flat[0..<size]), .sum)
+        at = 0
+        for p in bucket {
+          let n = p.value.count
+          defer { at += n }
+          guard var g = p.grad else { continue }
+          p.zeroGrad()  // the leaf lets go, so the gradient's storage is written in place
+          g.withUnsafeMutableBufferPointer { dst in _ = dst.initialize(from: UnsafeMutableBufferPointer(rebasing: flat[at..<at + n])) }
+          p.value.setGrad(g)
+        }
       }
       bucket = []
       size = 0
     }
-    for p in params {
+    for (_, p) in module.namedParameters().reversed() {
+      if p.value.count >= bucketElements {
+        try flush()
+        if var g = p.grad {
+          p.zeroGrad()
+          try g.withUnsafeMutableBufferPointer { try communicator.allReduce($0, .sum) }
+          p.value.setGrad(g)
+        } else {
+          var zeros = [Float](repeating: 0, count: p.value.count)
+          try communicator.allReduce(&zeros, .sum)
+        }
+        continue
+      }
       bucket.append(p)
       size += p.value.count
       if size >= bucketElements { try flush() }

@@ -215,14 +215,16 @@ public final class Trainer<Task: TrainingTask> {
           throw nonFiniteStateError(cause: cause)
             ?? TrainError("step \(step): \(cause); training stopped. Lower the learning rate or check the data for extreme values")
         }
-        let scaled = options.gradientAccumulation > 1 ? total * (1 / Float(options.gradientAccumulation)) : total
+        // 1/k for gradient accumulation, 1/N for N ranks (their gradients are summed).
+        let factor = parallel.lossScale / Float(options.gradientAccumulation)
+        let scaled = factor != 1 ? total * factor : total
         try scaled.backward()
         windowLoss += Double(value)
         windowBatches += 1
         windowExamples += examples
         for (k, v) in logs { windowLogs[k, default: 0] += v }
       }
-      try parallel.averageGradients()
+      try parallel.sumGradients()
       let rates = optimizer.currentLearningRates
       try optimizer.step()
       step += 1
