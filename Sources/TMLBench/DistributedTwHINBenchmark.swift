@@ -17,7 +17,7 @@ import TwHIN
 public struct DistributedTwHINBenchmark {
   public var rows = 1_000_000
   public var dim = 128
-  public var edgesPerRank = 2000
+  public var edgesPerRank = 20000
   public var inBatchNegatives = 10
   public var globalNegatives = 10
   public var steps: Int

@@ -17,7 +17,7 @@ extension Bench {
     @Option(help: "Rank counts to run, comma-separated.") var ranks = "1,2"
     @Option(help: "Threads per rank (kernels and OpenBLAS).") var threads = 1
     @Option(help: "Which model: recap, twhin or both.") var model = "both"
-    @Option(help: "TwHIN: edges per rank per step (the global batch grows with the ranks).") var edges = 2000
+    @Option(help: "TwHIN: edges per rank per step (the global batch grows with the ranks).") var edges = 20000
     @Option(help: "TwHIN: rows of each of its two tables.") var rows = 1_000_000
     @Flag(help: .hidden) var worker = false
 
