@@ -60,6 +60,12 @@ enum ONNXTestModels {
   /// calibration are random (seeded), not their initial 0/1 values.
   static func model(_ spec: MultiTaskRankingModel.Spec, seed: UInt64) throws -> MultiTaskRankingModel {
     let model = try MultiTaskRankingModel(spec, seed: seed)
+    randomizeStatistics(model, seed: seed)
+    return model
+  }
+
+  /// Random running statistics and norm weights (seeded), then eval mode.
+  static func randomizeStatistics(_ model: MultiTaskRankingModel, seed: UInt64) {
     var rng = RandomGenerator(seed: seed &+ 100)
     for (name, b) in model.namedBuffers() {
       if name.hasSuffix("running_mean") { b.value = Tensor.uniform(b.value.shape, low: -0.5, high: 0.5, using: &rng) }
@@ -69,6 +75,5 @@ enum ONNXTestModels {
       p.value = Tensor.uniform(p.value.shape, low: 0.5, high: 1.5, using: &rng)
     }
     model.eval()
-    return model
   }
 }

@@ -15,7 +15,7 @@ extension ONNXGraphBuilder {
       case is ReLU: h = relu(h, named: path)
       case is Dropout: continue
       default:
-        throw ONNXExportError("ONNX export: \(path) is a \(type(of: module)), which has no ONNX form here (an MLP exports Linear, BatchNorm1d, ReLU and Dropout)")
+        throw ONNXExportError("ONNX export: \(path) is of type \(type(of: module)), which has no ONNX form here (an MLP exports Linear, BatchNorm1d, ReLU and Dropout)")
       }
     }
     return h

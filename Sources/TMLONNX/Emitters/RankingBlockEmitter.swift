@@ -9,7 +9,7 @@ extension ONNXGraphBuilder {
     case let m as MaskNet: return try maskNet(x, m, prefix: prefix)
     case let d as DCN: return try dcn(x, d, prefix: prefix)
     default:
-      throw ONNXExportError("ONNX export: \(prefix) is a \(type(of: block)), which has no ONNX form (supported: mlp_config, mask_net_config, dcn_config)")
+      throw ONNXExportError("ONNX export: \(prefix) is of type \(type(of: block)), which has no ONNX form (supported: mlp_config, mask_net_config, dcn_config)")
     }
   }
 }
