@@ -15,7 +15,7 @@ extension TwHINRun {
     let steps = config.training.numEvalSteps
     let (cap, overflow) = max(steps, 0).multipliedReportingOverflow(by: d.perReplicaBatchSize)
     let used = steps < 0 || overflow ? edges : edges.prefix(cap)
-    let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
+    let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives, sides: d.sides),
                                        batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: true, seed: seed)
     var result = try evaluator.evaluate(model, edges: used, known: known) { onEvent(.evaluating($0)) }
     if let known { result.linkPrediction = try LinkPredictionEvaluator().evaluate(model, edges: used, known: known) }
