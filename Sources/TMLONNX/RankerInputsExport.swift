@@ -12,11 +12,12 @@ import TMLTensor
 ///     meta__<name> [N] i64                               (the config's meta__ ids)
 ///
 /// Rows are in `tml recap predict`'s order (files in order, no shuffling), so row i
-/// matches predict's line i. Written as safetensors (`numpy` reads it in ten lines, see
-/// tools/onnx/check.py).
+/// matches predict's line i. Written as `.npz` (`np.load`; `NpzWriter`) or `.safetensors`
+/// (by the path's extension).
 public enum RankerInputsExport {
   /// Reads every example of the files matching `inputGlob` through `run`'s train-data
-  /// pipeline (features, truncation and masks as the config says). Returns the rows written.
+  /// pipeline (features, truncation and masks as the config says) and writes them to
+  /// `path` (`.npz` or `.safetensors`). Returns the rows written.
   @discardableResult
   public static func write(run: RecapRun, inputGlob: String, to path: String) throws -> Int {
     var data = run.trainData
@@ -41,15 +42,21 @@ public enum RankerInputsExport {
       rows += batch.size
     }
     guard rows > 0 else { throw ONNXExportError("\(inputGlob): no examples to export") }
-    var writer = SafetensorsWriter(metadata: ["format": "tml recap export-inputs", "rows": "\(rows)"])
-    for (name, v) in floats.sorted(by: { $0.key < $1.key }) {
-      writer.add(name, try Tensor(shape: [rows, v.width], scalars: v.values))
+    let float = floats.sorted { $0.key < $1.key }, int = ints.sorted { $0.key < $1.key }
+    func shape(_ width: Int) -> [Int] { width == 0 ? [rows] : [rows, width] }
+    if path.hasSuffix(".npz") {
+      var npz = NpzWriter()
+      for (name, v) in float { npz.add(name, floats: v.values, shape: shape(v.width)) }
+      for (name, v) in int { npz.add(name, int64s: v.values, shape: shape(v.width)) }
+      try npz.write(to: path)
+    } else if path.hasSuffix(".safetensors") {
+      var writer = SafetensorsWriter(metadata: ["format": "tml recap export-inputs", "rows": "\(rows)"])
+      for (name, v) in float { writer.add(name, try Tensor(shape: shape(v.width), scalars: v.values)) }
+      for (name, v) in int { writer.add(name, try IndexTensor(shape: shape(v.width), values: v.values.map { Int($0) }), dtype: .i64) }
+      try writer.write(to: URL(fileURLWithPath: path))
+    } else {
+      throw ONNXExportError("\(path): name the output *.npz (numpy's np.load) or *.safetensors")
     }
-    for (name, v) in ints.sorted(by: { $0.key < $1.key }) {
-      let shape = v.width == 0 ? [rows] : [rows, v.width]
-      writer.add(name, try IndexTensor(shape: shape, values: v.values.map { Int($0) }), dtype: .i64)
-    }
-    try writer.write(to: URL(fileURLWithPath: path))
     return rows
   }
 }

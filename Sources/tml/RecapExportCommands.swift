@@ -25,17 +25,17 @@ extension RecapCommand {
     }
   }
 
-  /// `tml recap export-inputs`: the model's input tensors of some examples as safetensors.
+  /// `tml recap export-inputs`: the model's input tensors of some examples as .npz or .safetensors.
   struct ExportInputs: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export-inputs",
-      abstract: "Write the model's input tensors (continuous, binary, embeddings, discrete, meta ids) of TFRecord examples as .safetensors, in predict's row order.")
+      abstract: "Write the model's input tensors (continuous, binary, embeddings, discrete, meta ids) of TFRecord examples as .npz or .safetensors, in predict's row order.")
     @OptionGroup var common: Common
     @Option(help: "Glob of TFRecord files.") var input: String
-    @Option(help: "Output file (.safetensors).") var out: String
+    @Option(help: "Output file (.npz or .safetensors).") var out: String
 
     func run() throws {
-      guard out.hasSuffix(".safetensors") else {
-        throw ValidationError("--out \(out): export-inputs writes safetensors; name the file *.safetensors")
+      guard out.hasSuffix(".npz") || out.hasSuffix(".safetensors") else {
+        throw ValidationError("--out \(out): export-inputs writes .npz (np.load) or .safetensors; name the file by one of them")
       }
       let run = try common.run()
       try run.communicator.requireSingleProcess("tml recap export-inputs")

@@ -38,6 +38,9 @@ final class RankerONNXRoundTripTests: XCTestCase {
     try run.predict(model: model, inputGlob: input, output: predictions)
     let inputsPath = work.appendingPathComponent("inputs.safetensors").path
     XCTAssertEqual(try RankerInputsExport.write(run: run, inputGlob: input, to: inputsPath), 37)
+    XCTAssertThrowsError(try RankerInputsExport.write(run: run, inputGlob: input, to: work.appendingPathComponent("inputs.csv").path)) {
+      XCTAssertTrue("\($0)".contains("inputs.csv: name the output *.npz (numpy's np.load) or *.safetensors"), "\($0)")
+    }
     let discrete = run.trainData.segDenseSchema.renamedFeatures["discrete"].flatMap { run.schema[$0]?.length }
     let onnx = try RankerONNXExporter.export(model, discreteFeatures: discrete)
     XCTAssertEqual(onnx.graph.input.contains { $0.name == "discrete" }, expectDiscrete)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Runs a `tml recap export-onnx` model in onnxruntime and compares it with `tml recap predict`.
 
-  python3 tools/onnx/check.py --model model.onnx --inputs inputs.safetensors \
+  python3 tools/onnx/check.py --model model.onnx --inputs inputs.npz \
       --predictions predictions.tsv [--tolerance 1e-5]
 
-inputs.safetensors comes from `tml recap export-inputs` on the same TFRecords predict read
+inputs.npz (or .safetensors) comes from `tml recap export-inputs` on the same TFRecords predict read
 (same config), so row i of both is the same example; the meta__* ids are compared to
 make sure. Columns are matched by task name (the model's metadata_props "tasks").
 Prints max |Δ| of probabilities, logits and calibrated probabilities; exits 1 when the
@@ -23,6 +23,14 @@ import onnx
 import onnxruntime as ort
 
 DTYPES = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+
+
+def read_inputs(path):
+    """{name: array} of export-inputs' .npz or .safetensors file."""
+    if path.endswith(".npz"):
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    return read_safetensors(path)
 
 
 def read_safetensors(path):
@@ -63,7 +71,7 @@ def main():
     sess = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
     meta = sess.get_modelmeta().custom_metadata_map
     tasks = meta["tasks"].split(",")
-    tensors = read_safetensors(a.inputs)
+    tensors = read_inputs(a.inputs)
     feed = {}
     for i in sess.get_inputs():
         if i.name not in tensors:

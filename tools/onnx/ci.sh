@@ -27,11 +27,13 @@ sed 's/^model:$/model:\n  position_debias_config: {max_position: 8, num_dims: 4,
 grep -q position_debias_config debias/small.yaml
 "$TML" recap generate-data --config "$SMALL" --examples 1000 --seed 7 >/dev/null
 for CONFIG in "$SMALL" "$WORK/debias/small.yaml"; do
+  # One run reads the inputs as .npz, the other as .safetensors.
+  [ "$CONFIG" = "$SMALL" ] && INPUTS=inputs.npz || INPUTS=inputs.safetensors
   echo "== $CONFIG"
   RUN="$WORK/run-$(basename "$(dirname "$CONFIG")")"
   "$TML" recap train --config "$CONFIG" --steps 30 --save-dir "$RUN" --seed 7 >/dev/null 2>&1
   "$TML" recap export-onnx --config "$CONFIG" --checkpoint "$RUN" --out "$RUN/model.onnx"
-  "$TML" recap export-inputs --config "$CONFIG" --input "$VALIDATION" --out "$RUN/inputs.safetensors"
+  "$TML" recap export-inputs --config "$CONFIG" --input "$VALIDATION" --out "$RUN/$INPUTS"
   "$TML" recap predict --config "$CONFIG" --checkpoint "$RUN" --input "$VALIDATION" --output "$RUN/predictions.tsv" 2>/dev/null
-  "$VENV/bin/python" "$ROOT/tools/onnx/check.py" --model "$RUN/model.onnx" --inputs "$RUN/inputs.safetensors" --predictions "$RUN/predictions.tsv"
+  "$VENV/bin/python" "$ROOT/tools/onnx/check.py" --model "$RUN/model.onnx" --inputs "$RUN/$INPUTS" --predictions "$RUN/predictions.tsv"
 done
