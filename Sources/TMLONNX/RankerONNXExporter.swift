@@ -51,7 +51,7 @@ public enum RankerONNXExporter {
       var discrete: String? = nil
       if let k = discreteFeatures {
         guard pd.featureIndex < k else {
-          throw ONNXExportError("ONNX export: position_debias_config.position_feature_index \(pd.featureIndex) is outside the \(k) discrete features")
+          throw ONNXExportError("ONNX export: position_debias_config.position_feature_index \(pd.featureIndex) is outside the \(k) discrete features of the schema (renamed_features.discrete); use an index below \(k)")
         }
         discrete = g.input("discrete", elementType: ONNXTensorEncoding.int64, shape: [batch, .fixed(k)], doc: "renamed_features.discrete")
       }
