@@ -22,7 +22,7 @@ struct MovieLensFeedCommand: ParsableCommand {
   @Option(help: "TwHIN epochs.") var twhinEpochs: Int = 10
   @Option(help: "TwHIN Adagrad learning rate.") var twhinLr: Float = 0.1
   @Option(help: "TwHIN uniform negatives per side.") var twhinNegatives: Int = 128
-  @Option(help: "Sides TwHIN draws negatives for: rhs (items only) or both (the original's).") var twhinNegativeSides: String = "rhs"
+  @Option(help: "Sides TwHIN draws negatives for: both (users and items, the original's) or rhs (items only).") var twhinNegativeSides: String = "both"
   @Option(help: "Heavy Ranker training steps.") var rankerSteps: Int = 3000
   @Option(help: "Heavy Ranker batch size.") var rankerBatchSize: Int = 256
   @Option(help: "Heavy Ranker Adam learning rate.") var rankerLr: Double = 0.001

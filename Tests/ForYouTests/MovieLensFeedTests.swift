@@ -52,11 +52,13 @@ final class MovieLensFeedTests: XCTestCase {
     let before = rows(log)
     // user 1's ratings before 109: items 10…17 at t 100…107 (5 3 4 2 5 1 4 3); item 19 had none.
     XCTAssertEqual(Array(before[0].continuous[0...1]), [0.5, 3])
-    XCTAssertEqual(Array(before[0].continuous[4...10]), [0, 0, 0, 0, 0, 0, 0], "item 19 has no rating before t = 109")
-    XCTAssertEqual(before[0].continuous[11], 8)
-    XCTAssertEqual(before[0].continuous[12], 27.0 / 8, accuracy: 1e-6)
-    XCTAssertEqual(before[0].continuous[13], 4.0 / 8, accuracy: 1e-6)
-    XCTAssertEqual(before[0].continuous[14], 2.0 / 86_400, accuracy: 1e-9)
+    XCTAssertEqual(Array(before[0].continuous[4...12]), [Float](repeating: 0, count: 9), "item 19 has no rating before t = 109")
+    XCTAssertEqual(before[0].continuous[13], 8)
+    XCTAssertEqual(before[0].continuous[14], 27.0 / 8, accuracy: 1e-6)
+    XCTAssertEqual(before[0].continuous[15], 4.0 / 8, accuracy: 1e-6)
+    XCTAssertEqual(before[0].continuous[16], 2.0 / 86_400, accuracy: 1e-9)
+    // user 2 at t = 400: item 23 has no rating before it.
+    XCTAssertEqual(Array(before[1].continuous[4...10]), [0, 0, 0, 0, 0, 0, 0])
     XCTAssertEqual(before[0].binary, [0, 1])
     // history_similarity = mean cosine of item 19 to items 10…17; recent_similarity to the last 10 (all 8 here).
     func unit(_ v: Int) -> [Float] {
@@ -74,16 +76,18 @@ final class MovieLensFeedTests: XCTestCase {
     planted.append(user: 2, item: 23, rating: 1, timestamp: 400)
     planted.append(user: 2, item: 11, rating: 2, timestamp: 900)
     XCTAssertEqual(rows(planted), before, "a rating at or after T changed a feature")
-    // One second earlier, they are seen: item 19's count, recent popularity, user 1's history.
+    // One second earlier, they are seen: item 19's count, recent popularity and share, user 1's history.
     planted = log
     planted.append(user: 3, item: 19, rating: 5, timestamp: 108)
     planted.append(user: 1, item: 24, rating: 1, timestamp: 108)
     let after = rows(planted)
-    XCTAssertEqual(Array(after[0].continuous[4...8]), [1, 5, 1, 1, 1])
-    XCTAssertEqual(after[0].continuous[11], 9)
+    XCTAssertEqual(Array(after[0].continuous[4...10]), [1, 5, 1, 1, 1, 1.0 / 14, 1.0 / 14], "12 fixture ratings + 2 planted before t = 109")
+    XCTAssertEqual(after[0].continuous[13], 9)
     XCTAssertNotEqual(after[0].continuous[2], before[0].continuous[2], "history now includes item 24")
     XCTAssertEqual(after[0].binary, [0, 0])
-    XCTAssertEqual(after[1], before[1], "user 2's row does not involve item 19 or user 1")
+    XCTAssertEqual(Array(after[1].continuous[0...8]), Array(before[1].continuous[0...8]), "user 2's row does not involve item 19 or user 1 …")
+    XCTAssertEqual(Array(after[1].continuous[11...]), Array(before[1].continuous[11...]))
+    XCTAssertEqual(after[1].binary, before[1].binary)
   }
 
   func testRetrievalAwareLabelsComeFromTheHeldOutRatingsOfRetrievedCandidates() throws {

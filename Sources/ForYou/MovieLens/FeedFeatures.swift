@@ -5,13 +5,16 @@ import TwHIN
 /// user's split time — computed only from the *visible* ratings (the level's training
 /// ratings) **strictly before T**, plus the retrieval model's view of the pair:
 ///
-/// continuous (15)
+/// continuous (17)
 ///   retrieval.score          ⟨e_u, op(e_v)⟩ of the TwHIN model that retrieved v
 ///   retrieval.rank           v's position in u's candidate list (0 = first)
 ///   history_similarity       (1/|H|) Σ_{j ∈ H} cos(e_v, e_j),  H = items u rated before T
 ///   recent_similarity        the same over u's last 10 items before T
 ///   item.ratings, item.mean_rating, item.liked_fraction           v's ratings before T
 ///   item.ratings_last_7_days, item.ratings_last_30_days           … in [T − 7 d, T), [T − 30 d, T)
+///   item.share, item.share_last_30_days    v's share of all visible ratings before T, and of
+///                                          those in [T − 30 d, T) (counts grow with T; shares
+///                                          compare across split times)
 ///   item.days_since_first_rating, item.days_since_last_rating    (0 without history)
 ///   user.ratings, user.mean_rating, user.liked_fraction           u's ratings before T
 ///   user.days_since_last_rating
@@ -28,6 +31,7 @@ public struct FeedFeatures {
   public static let continuousNames = [
     "retrieval.score", "retrieval.rank", "history_similarity", "recent_similarity",
     "item.ratings", "item.mean_rating", "item.liked_fraction", "item.ratings_last_7_days", "item.ratings_last_30_days",
+    "item.share", "item.share_last_30_days",
     "item.days_since_first_rating", "item.days_since_last_rating",
     "user.ratings", "user.mean_rating", "user.liked_fraction", "user.days_since_last_rating",
   ]
@@ -67,6 +71,8 @@ public struct FeedFeatures {
 
   let users: [Timeline]
   let items: [Timeline]
+  /// Every visible rating's time, in order.
+  let all: Timeline
   /// Unit-length item rows (zero rows stay zero), items × dim.
   let unitItems: [Float]
   let dim: Int
@@ -92,6 +98,9 @@ public struct FeedFeatures {
     }
     users = u
     items = m
+    var everything = Timeline()
+    everything.times = order.map { visible.timestamp[$0] }
+    all = everything
     self.dim = dim
     var unit = itemEmbeddings
     for v in 0..<itemIDs.count where (v + 1) * dim <= unit.count {
@@ -120,9 +129,12 @@ public struct FeedFeatures {
         n == 0 ? (0, 0) : (Float(t.ratingPrefix[n] / Double(n)), Float(t.likedPrefix[n]) / Float(n))
       }
       let (uMean, uLiked) = fraction(u, nu), (mMean, mLiked) = fraction(m, nm)
+      let month = q.time - 30 * 86_400
+      let (nAll, nMonth, mMonth) = (all.count(before: q.time), all.count(before: q.time) - all.count(before: month), nm - m.count(before: month))
       let continuous: [Float] = [
         q.retrievalScore, Float(q.retrievalRank), dot(q.item, meanAll), dot(q.item, meanRecent),
-        Float(nm), mMean, mLiked, Float(nm - m.count(before: q.time - 7 * 86_400)), Float(nm - m.count(before: q.time - 30 * 86_400)),
+        Float(nm), mMean, mLiked, Float(nm - m.count(before: q.time - 7 * 86_400)), Float(mMonth),
+        nAll == 0 ? 0 : Float(nm) / Float(nAll), nMonth == 0 ? 0 : Float(mMonth) / Float(nMonth),
         nm == 0 ? 0 : Float(q.time - m.times[0]) / day, nm == 0 ? 0 : Float(q.time - m.times[nm - 1]) / day,
         Float(nu), uMean, uLiked, nu == 0 ? 0 : Float(q.time - u.times[nu - 1]) / day,
       ]

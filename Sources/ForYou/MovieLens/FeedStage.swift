@@ -6,13 +6,15 @@ import TwHIN
 /// How the feed trains its TwHIN retriever on a level's training ratings (one relation
 /// user → item, `translation` operator): Adagrad tables and translation at `learningRate`,
 /// batches of `batchSize`, `globalNegatives` uniform negatives on the `negativeSides`
-/// (default: items only — "which film instead?", `negative_sides: [rhs]`), `epochs` passes.
+/// (`negative_sides`; default both, the original's), `epochs` passes. Defaults chosen on
+/// ml-100k's validation split (docs/recipes/movielens.md): items-only negatives (`[rhs]`)
+/// make the better TwHIN on its own but the worse retriever for the re-ranker.
 public struct FeedTwHINOptions: Equatable, Sendable {
   public var dim = 64
   public var epochs = 10
   public var batchSize = 256
   public var globalNegatives = 128
-  public var negativeSides: [TwHINSide] = [.rhs]
+  public var negativeSides: [TwHINSide] = [.lhs, .rhs]
   public var learningRate: Float = 0.1
   public init() {}
 }
