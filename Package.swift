@@ -73,7 +73,7 @@ let package = Package(
       name: "TMLONNX",
       dependencies: ["CZlib", "TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLANN"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLANN", "CHNSW"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
       dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", "TMLONNX", "TMLANN", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -307,4 +307,9 @@ size_t tml_hnsw_count(const tml_hnsw *index) { return index->graph->cur_element_
 
 const char *tml_hnsw_kernel(void) { return kernels().name; }
 
+void tml_inner_products(const float *vectors, size_t count, size_t dimension, const float *query, float *scores) {
+  const Dot dot = kernels().dot;
+  for (size_t i = 0; i < count; i++) scores[i] = dot(vectors + i * dimension, query, dimension);
+}
+
 }  // extern "C"

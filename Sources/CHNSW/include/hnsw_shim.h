@@ -37,6 +37,9 @@ int tml_hnsw_search(tml_hnsw *index, const float *queries, size_t count, size_t 
                     int64_t *labels, float *distances, char *error, size_t error_size);
 int tml_hnsw_save(tml_hnsw *index, const char *path, char *error, size_t error_size);
 size_t tml_hnsw_count(const tml_hnsw *index);
+/// scores[i] = ⟨vectors[i], query⟩ for the `count` rows of a row-major matrix, with the same
+/// kernel the graph uses (the exact scan the index is measured against).
+void tml_inner_products(const float *vectors, size_t count, size_t dimension, const float *query, float *scores);
 /// The name of the distance kernel chosen for this CPU ("avx512", "avx2+fma" or "scalar").
 const char *tml_hnsw_kernel(void);
 

@@ -69,8 +69,11 @@ extension TwHINRun {
   /// The k best rhs of (raw lhs id, relation) by exact score, with raw ids through the
   /// vocabularies. With `excludeTraining`, rhs already linked to lhs in the training
   /// edges are skipped (new recommendations only).
+  /// `search`, when given, finds the neighbours of (lhs row, relation) instead of the exact
+  /// scan (e.g. an ANN index); ids are mapped through the vocabularies either way.
   public func neighbors(_ model: TwHINModel, relation: String, lhs rawID: Int64, k: Int,
-                        excluding known: KnownEdges? = nil) throws -> [(row: Int, id: Int64, score: Float)] {
+                        excluding known: KnownEdges? = nil,
+                        search: ((_ lhsRow: Int, _ relation: Int) throws -> [Neighbor])? = nil) throws -> [(row: Int, id: Int64, score: Float)] {
     let r = try schema.relationIndex(named: relation)
     let vocabs = try vocabularies()
     let lhsTable = schema.lhsTable[r], rhsTable = schema.rhsTable[r]
@@ -83,7 +86,8 @@ extension TwHINRun {
     } else {
       row = Int(rawID)
     }
-    return try model.neighbors(lhs: row, relation: r, k: k, excluding: known).map { n in
+    let found = try search?(row, r) ?? model.neighbors(lhs: row, relation: r, k: k, excluding: known)
+    return found.map { n in
       (n.id, vocabs[rhsTable]?.id(ofRow: n.id) ?? Int64(n.id), n.score)
     }
   }
