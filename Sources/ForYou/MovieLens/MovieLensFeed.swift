@@ -61,6 +61,8 @@ public enum MovieLensFeed {
     public var candidateRecall: Double
     /// The ranker's metrics on the evaluated candidates (`is_liked/auroc`, …).
     public var rankerMetrics: [String: Double]
+    /// Wall seconds of each step, in order.
+    public var steps: [(name: String, seconds: Double)]
   }
 
   public static func run(_ log: RatingLog, options o: Options, directory: URL, onProgress: (String) -> Void = { _ in }) throws -> Result {
@@ -73,6 +75,8 @@ public enum MovieLensFeed {
     onProgress("TwHIN on the \(o.validationOnly ? "validation" : "test") split's training ratings, top \(o.candidates) per user")
     let outer = try FeedStage(log: evaluated, candidates: o.candidates, twhin: o.twhin, seed: o.seed)
     let twhinSeconds = Date().timeIntervalSince(clock)
+    var steps = [(name: "TwHIN on the training ratings + top \(o.candidates) + features", seconds: twhinSeconds)]
+    func step(_ name: String, since start: Date) { steps.append((name, Date().timeIntervalSince(start))) }
     let task = outer.task
     guard !task.testUsers.isEmpty else {
       throw TwHINError("movielens-feed: no user has a held-out rating ≥ 4 in this log; it needs users with at least 5 ratings")
@@ -84,11 +88,13 @@ public enum MovieLensFeed {
     var bpr = BPR(users: task.users.count, items: task.items.count, dim: o.bprDim, seed: o.seed)
     bpr.train(task, epochs: o.bprEpochs, learningRate: o.bprLearningRate, lambda: o.bprLambda)
     rows.append(Row(name: "BPR", result: try bpr.evaluate(task, k: o.k), seconds: Date().timeIntervalSince(clock)))
+    step("BPR (train + eval)", since: clock)
     clock = Date()
     rows.append(Row(name: "TwHIN", result: try TopKEvaluation.evaluate(task, k: o.k, twhin: outer.model),
                     seconds: twhinSeconds + Date().timeIntervalSince(clock)))
 
     clock = Date()
+    let feedStart = clock
     onProgress("ranker examples: TwHIN inside the training ratings (each user's last 20 % of them held out)")
     let inner = try FeedStage(log: outer.visible, candidates: o.candidates, twhin: o.twhin, seed: o.seed &+ 1)
     guard inner.examples.contains(where: \.isLiked) else {
@@ -99,6 +105,7 @@ public enum MovieLensFeed {
     try write(trainExamples, task: inner.task, to: directory.appendingPathComponent("examples/train/part-0.tfrecord.gz"))
     try write(outer.examples, task: task, to: directory.appendingPathComponent("examples/test/part-0.tfrecord.gz"))
     try DemoSchema.write(try schema(), to: directory.appendingPathComponent("segdense.json"))
+    step("inner split: TwHIN + top \(o.candidates) + features, examples written", since: clock)
     let file = RankerConfigFile(
       variant: .withoutTwHIN, outDirectory: directory, steps: o.rankerSteps, batchSize: o.rankerBatchSize, learningRate: o.rankerLearningRate,
       heads: heads, renamedFeatures: ["continuous: \(continuous)", "binary: \(binary)", "meta__user_id: meta.user_id", "meta__item_id: meta.item_id"],
@@ -109,14 +116,18 @@ public enum MovieLensFeed {
     run.seed = o.seed
     run.workerThreads = o.workerThreads
     try? FileManager.default.removeItem(at: run.saveDir)  // a fresh run, never a resume
+    clock = Date()
     let evaluations = try run.train(onEvent: { _ in })
+    step("Heavy Ranker: \(o.rankerSteps) steps + AUROC of the evaluated candidates", since: clock)
+    clock = Date()
     let (model, _) = try run.loadModel(checkpoint: run.saveDir)
     let scores = try predict(run, model, task: task)
     rows.append(Row(name: "feed", result: try RankerReranking.evaluate(task, k: o.k, scores: scores),
-                    seconds: Date().timeIntervalSince(clock) + twhinSeconds))
+                    seconds: Date().timeIntervalSince(feedStart) + twhinSeconds))
+    step("re-rank: score the candidates, Recall/NDCG", since: clock)
     return Result(rows: rows, split: o.validationOnly ? "validation" : "test", trainExamples: trainExamples.count,
                   trainPositives: trainExamples.filter(\.isLiked).count, testExamples: outer.examples.count,
-                  candidateRecall: outer.candidateRecall, rankerMetrics: evaluations["test"]?.metrics ?? [:])
+                  candidateRecall: outer.candidateRecall, rankerMetrics: evaluations["test"]?.metrics ?? [:], steps: steps)
   }
 
   /// The feed's segdense schema: the two feature vectors, the two labels, user and item ids.
