@@ -29,6 +29,9 @@ public enum MovieLensFeed {
   public static let binary = "movielens_feed_binary__segdense_vals"
   public static let heads = ["is_liked", "is_watched"]
 
+  /// The command's options: cut-off k, candidates per user, seed, the split evaluated,
+  /// TwHIN's and BPR's settings, the ranker's steps / batch / Adam learning rate (chosen on
+  /// ml-100k's validation split, docs/recipes/movielens.md §5).
   public struct Options: Equatable, Sendable {
     public var k = 10
     public var candidates = 200
@@ -51,6 +54,8 @@ public enum MovieLensFeed {
     public var seconds: Double
   }
 
+  /// Every method's metrics on the evaluated split, the example counts, TwHIN's candidate
+  /// recall, the ranker's own metrics and the wall time of each step.
   public struct Result: Sendable {
     /// popularity, BPR, TwHIN, feed — in that order.
     public var rows: [Row]
