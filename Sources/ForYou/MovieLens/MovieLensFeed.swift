@@ -74,6 +74,9 @@ public enum MovieLensFeed {
     guard o.k > 0, o.candidates > 0, o.rankerSteps > 0, o.rankerBatchSize > 0, o.twhin.epochs >= 0, o.twhin.dim > 0 else {
       throw TwHINError("movielens-feed: --k, --candidates, --ranker-steps, --ranker-batch-size and --twhin-dim must be ≥ 1, --twhin-epochs ≥ 0")
     }
+    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+      throw TwHINError("\(directory.path): cannot create the output directory (\((error as NSError).localizedDescription)); pass a writable --out")
+    }
     let evaluated = o.validationOnly ? log.subset(TemporalSplit(log).train) : log
     var rows: [Row] = []
     var clock = Date()
@@ -103,7 +106,7 @@ public enum MovieLensFeed {
     onProgress("ranker examples: TwHIN inside the training ratings (each user's last 20 % of them held out)")
     let inner = try FeedStage(log: outer.visible, candidates: o.candidates, twhin: o.twhin, seed: o.seed &+ 1)
     guard inner.examples.contains(where: \.isLiked) else {
-      throw TwHINError("movielens-feed: no retrieved candidate of the inner split is a held-out rating ≥ 4, so the ranker has no positive; use a larger log or --candidates")
+      throw TwHINError("movielens-feed: the ranker has no positive example: inside the training ratings (each user's last 20 % of them held out) \(inner.task.testUsers.count) users have a held-out rating ≥ 4 and none of those films is among their \(o.candidates) candidates; use a log whose users have at least 7 ratings (ml-100k's have ≥ 20) or raise --candidates")
     }
     var shuffle = RandomGenerator(seed: o.seed, stream: 0x7368_7566)  // "shuf"
     let trainExamples = shuffle.permutation(inner.examples.count).map { inner.examples[$0] }
