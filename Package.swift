@@ -14,6 +14,7 @@ let package = Package(
     .library(name: "TMLData", targets: ["TMLData"]),
     .library(name: "TMLMetrics", targets: ["TMLMetrics"]),
     .library(name: "TwHIN", targets: ["TwHIN"]),
+    .library(name: "TMLANN", targets: ["TMLANN"]),
     .library(name: "TMLONNX", targets: ["TMLONNX"]),
     .executable(name: "tml", targets: ["tml"]),
   ],
@@ -60,6 +61,10 @@ let package = Package(
     .target(name: "TMLMetrics", swiftSettings: optimized),
     .target(name: "Recap", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
     .target(name: "TwHIN", dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLMetrics", "TMLData", "TMLTrain", "TMLDistributed"], swiftSettings: optimized),
+    // hnswlib (Debian's header-only libhnswlib-dev) behind a C interface; distance kernels
+    // chosen at run time, so it builds for the baseline target.
+    .target(name: "CHNSW", path: "Sources/CHNSW", cxxSettings: [.unsafeFlags(["-O3"])]),
+    .target(name: "TMLANN", dependencies: ["CHNSW", "TwHIN", "TMLIO", "TMLTensor"], swiftSettings: optimized),
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
@@ -68,10 +73,10 @@ let package = Package(
       name: "TMLONNX",
       dependencies: ["CZlib", "TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLANN"], swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", "TMLONNX", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", "TMLONNX", "TMLANN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
     .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed", "TMLNN", "TMLTensor"]),
@@ -83,7 +88,9 @@ let package = Package(
     .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO", "TMLDistributed"]),
     .testTarget(name: "TMLONNXTests", dependencies: ["TMLONNX", "Recap", "TMLNN", "TMLTensor", "TMLData", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor"]),
     .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v5],
+  cxxLanguageStandard: .cxx17
 )

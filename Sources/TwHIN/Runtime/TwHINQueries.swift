@@ -33,11 +33,18 @@ extension TwHINRun {
 
   /// Loads the model of a checkpoint: a `step_<N>` directory, or a save dir (its newest step).
   public func loadModel(checkpoint directory: URL) throws -> (model: TwHINModel, step: Int) {
+    let (model, step, _) = try loadModel(checkpointAt: directory)
+    return (model, step)
+  }
+
+  /// `loadModel`, also returning the `step_<N>` directory it read (where files that belong
+  /// to this checkpoint, such as ANN indexes, live).
+  public func loadModel(checkpointAt directory: URL) throws -> (model: TwHINModel, step: Int, directory: URL) {
     let ckpt = try TwHINRun.loadCheckpoint(directory)
     let model = try TwHINModel(schema: schema, dim: dim, embeddingInit: .uniform(low: 0, high: 0), translationInit: .zeros)
     try model.loadStateDict(ckpt.model, origin: ckpt.directory.appendingPathComponent("model.safetensors").path)
     model.eval()
-    return (model, ckpt.state.step)
+    return (model, ckpt.state.step, ckpt.directory)
   }
 
   static func loadCheckpoint(_ directory: URL) throws -> Checkpoint {
