@@ -52,6 +52,7 @@ struct MovieLensFeedCommand: ParsableCommand {
     let r = try MovieLensFeed.run(log, options: o, directory: URL(fileURLWithPath: out)) { print($0) }
     print("\(r.split) split: \(r.rows[0].result.users) users; ranker trained on \(r.trainExamples) candidates (\(r.trainPositives) is_liked), re-ranks \(r.testExamples); TwHIN recall@\(candidates) \(String(format: "%.4f", r.candidateRecall))")
     if let auc = r.rankerMetrics["is_liked/auroc"] { print("ranker is_liked AUROC on the \(r.split) candidates: \(String(format: "%.3f", auc))") }
+    for s in r.steps { print("  \(String(format: "%5.1f", s.seconds)) s  \(s.name)") }
     for row in r.rows {
       print("\(row.name.padding(toLength: 12, withPad: " ", startingAt: 0))  Recall@\(k) \(String(format: "%.4f", row.result.recall))  NDCG@\(k) \(String(format: "%.4f", row.result.ndcg))  (\(String(format: "%.1f", row.seconds)) s)")
     }

@@ -190,6 +190,12 @@ final class MovieLensFeedTests: XCTestCase {
     let failed = try run(["data", "movielens-feed", "--ratings", bad.path, "--out", dir.appendingPathComponent("bad").path])
     XCTAssertNotEqual(failed.status, 0)
     XCTAssertTrue(failed.output.contains("bad.data:3: the item id 'x' is not an integer"), failed.output)
+    // The 19-rating fixture: too few ratings per user for the inner split to have a positive.
+    let tiny = try run(["data", "movielens-feed", "--ratings", fixture, "--out", dir.appendingPathComponent("tiny").path])
+    XCTAssertNotEqual(tiny.status, 0)
+    XCTAssertTrue(tiny.output.contains("the ranker has no positive example"), tiny.output)
+    let unwritable = try run(["data", "movielens-feed", "--ratings", data.path, "--out", data.appendingPathComponent("sub").path])
+    XCTAssertTrue(unwritable.output.contains("u.data/sub: cannot create the output directory"), unwritable.output)
     let sides = try run(["data", "movielens-feed", "--ratings", data.path, "--out", dir.path, "--twhin-negative-sides", "tail"])
     XCTAssertNotEqual(sides.status, 0)
     XCTAssertTrue(sides.output.contains("--twhin-negative-sides tail: use rhs or both"), sides.output)

@@ -29,6 +29,9 @@ public enum MovieLensFeed {
   public static let binary = "movielens_feed_binary__segdense_vals"
   public static let heads = ["is_liked", "is_watched"]
 
+  /// The command's options: cut-off k, candidates per user, seed, the split evaluated,
+  /// TwHIN's and BPR's settings, the ranker's steps / batch / Adam learning rate (chosen on
+  /// ml-100k's validation split, docs/recipes/movielens.md §5).
   public struct Options: Equatable, Sendable {
     public var k = 10
     public var candidates = 200
@@ -51,6 +54,8 @@ public enum MovieLensFeed {
     public var seconds: Double
   }
 
+  /// Every method's metrics on the evaluated split, the example counts, TwHIN's candidate
+  /// recall, the ranker's own metrics and the wall time of each step.
   public struct Result: Sendable {
     /// popularity, BPR, TwHIN, feed — in that order.
     public var rows: [Row]
@@ -61,11 +66,16 @@ public enum MovieLensFeed {
     public var candidateRecall: Double
     /// The ranker's metrics on the evaluated candidates (`is_liked/auroc`, …).
     public var rankerMetrics: [String: Double]
+    /// Wall seconds of each step, in order.
+    public var steps: [(name: String, seconds: Double)]
   }
 
   public static func run(_ log: RatingLog, options o: Options, directory: URL, onProgress: (String) -> Void = { _ in }) throws -> Result {
     guard o.k > 0, o.candidates > 0, o.rankerSteps > 0, o.rankerBatchSize > 0, o.twhin.epochs >= 0, o.twhin.dim > 0 else {
       throw TwHINError("movielens-feed: --k, --candidates, --ranker-steps, --ranker-batch-size and --twhin-dim must be ≥ 1, --twhin-epochs ≥ 0")
+    }
+    do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+      throw TwHINError("\(directory.path): cannot create the output directory (\((error as NSError).localizedDescription)); pass a writable --out")
     }
     let evaluated = o.validationOnly ? log.subset(TemporalSplit(log).train) : log
     var rows: [Row] = []
@@ -73,6 +83,8 @@ public enum MovieLensFeed {
     onProgress("TwHIN on the \(o.validationOnly ? "validation" : "test") split's training ratings, top \(o.candidates) per user")
     let outer = try FeedStage(log: evaluated, candidates: o.candidates, twhin: o.twhin, seed: o.seed)
     let twhinSeconds = Date().timeIntervalSince(clock)
+    var steps = [(name: "TwHIN on the training ratings + top \(o.candidates) + features", seconds: twhinSeconds)]
+    func step(_ name: String, since start: Date) { steps.append((name, Date().timeIntervalSince(start))) }
     let task = outer.task
     guard !task.testUsers.isEmpty else {
       throw TwHINError("movielens-feed: no user has a held-out rating ≥ 4 in this log; it needs users with at least 5 ratings")
@@ -84,21 +96,24 @@ public enum MovieLensFeed {
     var bpr = BPR(users: task.users.count, items: task.items.count, dim: o.bprDim, seed: o.seed)
     bpr.train(task, epochs: o.bprEpochs, learningRate: o.bprLearningRate, lambda: o.bprLambda)
     rows.append(Row(name: "BPR", result: try bpr.evaluate(task, k: o.k), seconds: Date().timeIntervalSince(clock)))
+    step("BPR (train + eval)", since: clock)
     clock = Date()
     rows.append(Row(name: "TwHIN", result: try TopKEvaluation.evaluate(task, k: o.k, twhin: outer.model),
                     seconds: twhinSeconds + Date().timeIntervalSince(clock)))
 
     clock = Date()
+    let feedStart = clock
     onProgress("ranker examples: TwHIN inside the training ratings (each user's last 20 % of them held out)")
     let inner = try FeedStage(log: outer.visible, candidates: o.candidates, twhin: o.twhin, seed: o.seed &+ 1)
     guard inner.examples.contains(where: \.isLiked) else {
-      throw TwHINError("movielens-feed: no retrieved candidate of the inner split is a held-out rating ≥ 4, so the ranker has no positive; use a larger log or --candidates")
+      throw TwHINError("movielens-feed: the ranker has no positive example: inside the training ratings (each user's last 20 % of them held out) \(inner.task.testUsers.count) users have a held-out rating ≥ 4 and none of those films is among their \(o.candidates) candidates; use a log whose users have at least 7 ratings (ml-100k's have ≥ 20) or raise --candidates")
     }
     var shuffle = RandomGenerator(seed: o.seed, stream: 0x7368_7566)  // "shuf"
     let trainExamples = shuffle.permutation(inner.examples.count).map { inner.examples[$0] }
     try write(trainExamples, task: inner.task, to: directory.appendingPathComponent("examples/train/part-0.tfrecord.gz"))
     try write(outer.examples, task: task, to: directory.appendingPathComponent("examples/test/part-0.tfrecord.gz"))
     try DemoSchema.write(try schema(), to: directory.appendingPathComponent("segdense.json"))
+    step("inner split: TwHIN + top \(o.candidates) + features, examples written", since: clock)
     let file = RankerConfigFile(
       variant: .withoutTwHIN, outDirectory: directory, steps: o.rankerSteps, batchSize: o.rankerBatchSize, learningRate: o.rankerLearningRate,
       heads: heads, renamedFeatures: ["continuous: \(continuous)", "binary: \(binary)", "meta__user_id: meta.user_id", "meta__item_id: meta.item_id"],
@@ -109,14 +124,18 @@ public enum MovieLensFeed {
     run.seed = o.seed
     run.workerThreads = o.workerThreads
     try? FileManager.default.removeItem(at: run.saveDir)  // a fresh run, never a resume
+    clock = Date()
     let evaluations = try run.train(onEvent: { _ in })
+    step("Heavy Ranker: \(o.rankerSteps) steps + AUROC of the evaluated candidates", since: clock)
+    clock = Date()
     let (model, _) = try run.loadModel(checkpoint: run.saveDir)
     let scores = try predict(run, model, task: task)
     rows.append(Row(name: "feed", result: try RankerReranking.evaluate(task, k: o.k, scores: scores),
-                    seconds: Date().timeIntervalSince(clock) + twhinSeconds))
+                    seconds: Date().timeIntervalSince(feedStart) + twhinSeconds))
+    step("re-rank: score the candidates, Recall/NDCG", since: clock)
     return Result(rows: rows, split: o.validationOnly ? "validation" : "test", trainExamples: trainExamples.count,
                   trainPositives: trainExamples.filter(\.isLiked).count, testExamples: outer.examples.count,
-                  candidateRecall: outer.candidateRecall, rankerMetrics: evaluations["test"]?.metrics ?? [:])
+                  candidateRecall: outer.candidateRecall, rankerMetrics: evaluations["test"]?.metrics ?? [:], steps: steps)
   }
 
   /// The feed's segdense schema: the two feature vectors, the two labels, user and item ids.
