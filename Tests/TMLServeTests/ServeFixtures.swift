@@ -172,6 +172,16 @@ final class RunningServer: @unchecked Sendable {
   }
 }
 
+/// Runs `body` against a server on `store`, stopping the server afterwards.
+func withServer(_ store: ModelStore, options: ServeOptions = ServeOptions(), _ body: (RunningServer) async throws -> Void) async throws {
+  let server = try await RunningServer.start(store, options: options)
+  do { try await body(server) } catch {
+    await server.stop()
+    throw error
+  }
+  await server.stop()
+}
+
 /// Parses a reply body as JSON (the server's own reader), failing the test when it is not.
 func parseJSON(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
   do { return try JSONReader.parse(Array(text.utf8)) } catch {
