@@ -47,12 +47,13 @@ struct Serve: ParsableCommand {
       print("models: ranker \(store.rankerState), twhin \(store.twhinState)")
       fflush(stdout)
     }
+    let address = options.host
     let done = DispatchSemaphore(value: 0)
     let failure = LockedError()
     Task {
       do {
         try await server.run { port in
-          print("tml serve listening on http://\(options.host):\(port) (precision \(Precision.inference.rawValue))")
+          print("tml serve listening on http://\(address):\(port) (precision \(Precision.inference.rawValue))")
           fflush(stdout)
         }
       } catch { failure.set(error) }

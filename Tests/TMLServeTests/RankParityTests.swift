@@ -89,4 +89,27 @@ final class RankParityTests: XCTestCase {
     XCTAssertEqual(healthStatus, 200)
     XCTAssertEqual(try parseJSON(health)["status"], .string("ok"))
   }
+
+  func testRankWithADelimitedBinaryBodyEqualsRecapPredict() async throws {
+    let records = try fixtures.validationRecords()
+    let expected = try predictRows()
+    try await withServer(try loadedStore()) { server in
+      let body = DelimitedExamples.join(records)
+      let (status, reply) = try await server.call("/v1/rank", bytes: body, contentType: DelimitedExamples.contentType)
+      XCTAssertEqual(status, 200, String(reply.prefix(300)))
+      try assertMatchesPredict(reply, expected: expected, count: records.count)
+      let (topStatus, topReply) = try await server.call("/v1/rank?top=3", bytes: body, contentType: DelimitedExamples.contentType)
+      XCTAssertEqual(topStatus, 200)
+      let top = try parseJSON(topReply)
+      XCTAssertEqual(top["count"]!.int, records.count)
+      XCTAssertEqual(top["candidates"]!.elements!.count, 3)
+      XCTAssertEqual(top["candidates"]!.elements!.map { $0["id"]! }, try parseJSON(reply)["candidates"]!.elements!.prefix(3).map { $0["id"]! })
+      // A record cut short names its index and byte offset.
+      let cut = Array(body.dropLast(5))
+      let (bad, badReply) = try await server.call("/v1/rank", bytes: cut, contentType: DelimitedExamples.contentType)
+      XCTAssertEqual(bad, 400)
+      let message = try parseJSON(badReply)["error"]!["message"]!.stringValue!
+      XCTAssertTrue(message.contains("record \(records.count - 1) at byte ") && message.contains("runs past the end of the body"), message)
+    }
+  }
 }

@@ -159,11 +159,11 @@ final class RunningServer: @unchecked Sendable {
     try await call(path, bytes: body.map { Array($0.utf8) }, method: method)
   }
 
-  func call(_ path: String, bytes: [UInt8]?, method: String? = nil) async throws -> (status: Int, body: String) {
+  func call(_ path: String, bytes: [UInt8]?, method: String? = nil, contentType: String = "application/json") async throws -> (status: Int, body: String) {
     var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
     request.method = .init(rawValue: method ?? (bytes == nil ? "GET" : "POST"))
     if let bytes {
-      request.headers.add(name: "Content-Type", value: "application/json")
+      request.headers.add(name: "Content-Type", value: contentType)
       request.body = .bytes(ByteBuffer(bytes: bytes))
     }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))

@@ -59,10 +59,24 @@ public final class ServeCore: Sendable {
 
   // MARK: /v1/rank
 
-  /// `POST /v1/rank` (`RankRequest` → candidates sorted by score).
-  public func rank(_ body: [UInt8]) async throws -> String {
+  /// `POST /v1/rank` (`RankRequest` → candidates sorted by score). A body of
+  /// `contentType` `application/x-tfexample-delimited` is read as `DelimitedExamples`;
+  /// the query may set `top`.
+  public func rank(_ body: [UInt8], contentType: String? = nil, query: [String: String] = [:]) async throws -> String {
     let ranker = try requireRanker()
-    let request = try RankRequest.decode(try ServeCore.parse(body), encoder: ranker.encoder, maxCandidates: options.maxCandidates)
+    let unknown = query.keys.filter { $0 != "top" }.sorted()
+    guard unknown.isEmpty else { throw ServeError.badRequest("query: unknown parameter\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")); /v1/rank takes top") }
+    var request: RankRequest
+    if let contentType, contentType.lowercased().hasPrefix(DelimitedExamples.contentType) {
+      let records = try DelimitedExamples.split(body, maxCandidates: options.maxCandidates)
+      request = RankRequest(candidates: records.enumerated().map { .init(id: .number(Double($0), Int64($0)), record: $1) }, weights: [:], top: nil)
+    } else {
+      request = try RankRequest.decode(try ServeCore.parse(body), encoder: ranker.encoder, maxCandidates: options.maxCandidates)
+    }
+    if let top = query["top"] {
+      guard let k = Int(top), k >= 0 else { throw ServeError.badRequest("query: top=\(top) is not a non-negative integer") }
+      request.top = k
+    }
     let weights = try RankedList.weights(options.weights, overrides: request.weights, heads: ranker.taskNames)
     let result = try await batcher.score(request.candidates.map(\.record))
     let list = try RankedList(result, ids: request.candidates.map(\.id), weights: weights)

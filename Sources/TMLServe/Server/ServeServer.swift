@@ -43,7 +43,11 @@ public struct ServeServer: Sendable {
       Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                body: .init(byteBuffer: ByteBuffer(string: core.metrics.exposition())))
     }
-    router.post("/v1/rank") { request, _ in ServeServer.json(try await core.rank(try await body(request))) }
+    router.post("/v1/rank") { request, _ in
+      var query: [String: String] = [:]
+      for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+      return ServeServer.json(try await core.rank(try await body(request), contentType: request.headers[.contentType], query: query))
+    }
     router.post("/v1/neighbors") { request, _ in ServeServer.json(try await core.neighbors(try await body(request))) }
     router.post("/v1/feed") { request, _ in ServeServer.json(try await core.feed(try await body(request))) }
     router.post("/admin/reload") { request, _ in ServeServer.json(try await core.reload(try await body(request))) }
