@@ -68,7 +68,7 @@ let package = Package(
     .target(
       name: "ForYou", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLMetrics", "TMLTrain", "Recap", "TwHIN"],
       swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLServe"], swiftSettings: optimized),
     // HTTP ranking service: /v1/rank, /v1/neighbors, /v1/feed, micro-batching, reload, Prometheus metrics.
     .target(
       name: "TMLServe",
