@@ -30,8 +30,22 @@ public struct ServeBenchmark {
     public let requests: Int
     public let errors: Int
     public let seconds: Double
-    public let p50Milliseconds: Double
-    public let p99Milliseconds: Double
+    /// Successful requests' latencies in seconds, sorted.
+    public let latencies: [Double]
+    public var p50Milliseconds: Double { percentile(0.5) }
+    public var p99Milliseconds: Double { percentile(0.99) }
+
+    /// The p-quantile (nearest rank) of the latencies, in ms.
+    public func percentile(_ p: Double) -> Double {
+      latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))] * 1e3
+    }
+    /// Forward passes the server ran in the level, their mean rows and mean duration.
+    public var passes = 0
+    public var rowsPerPass = 0.0
+    public var passMilliseconds = 0.0
+    /// The model alone on the same rows, measured just before and just after this level
+    /// (the machine is shared: what else runs changes both alike).
+    public var modelMilliseconds = 0.0
     public var requestsPerSecond: Double { Double(requests) / seconds }
   }
 
@@ -47,10 +61,12 @@ public struct ServeBenchmark {
   public var candidates = 500
   public var concurrencies = [1, 4, 16]
   public var secondsPerLevel = 15.0
+  /// Alternations of the model alone and the loaded server per concurrency.
+  public var rounds = 3
   public var format = BodyFormat.delimited
   public var options = ServeOptions()
 
-  public init() {}
+  public init() { options.maxBatch = 512 }
 
   /// The production ranker with random weights (eval mode), as the server loads it.
   public func makeRanker(seed: UInt64 = 1) throws -> LoadedRanker {
@@ -116,9 +132,29 @@ public struct ServeBenchmark {
     let server = try BenchServer.start(ranker: ranker, options: options)
     defer { server.stop() }
     var levels: [Level] = []
+    func modelAlone() throws -> Double { try Stopwatch.median(warmup: 1, repeats: 3) { _ = try noGrad { try task.forward(batch) } } }
     for c in concurrencies {
-      progress("concurrency \(c)")
-      levels.append(try load(port: server.port, concurrency: c, body: body, contentType: contentType))
+      // Rounds alternate the model alone and the server under load, so that whatever
+      // else the machine runs weighs on both alike.
+      var windows: [Level] = []
+      var model: [Double] = []
+      let before = server.passTotals()
+      for round in 1...max(rounds, 1) {
+        progress("concurrency \(c), round \(round)")
+        model.append(try modelAlone())
+        windows.append(try load(port: server.port, concurrency: c, body: body, contentType: contentType,
+                                seconds: secondsPerLevel / Double(max(rounds, 1))))
+      }
+      model.append(try modelAlone())
+      let after = server.passTotals()
+      let latencies = windows.flatMap(\.latencies).sorted()
+      var level = Level(concurrency: c, requests: latencies.count, errors: windows.reduce(0) { $0 + $1.errors },
+                        seconds: windows.reduce(0) { $0 + $1.seconds }, latencies: latencies)
+      level.passes = Int(after.passes - before.passes)
+      level.rowsPerPass = (after.rows - before.rows) / max(after.passes - before.passes, 1)
+      level.passMilliseconds = (after.seconds - before.seconds) / max(after.passes - before.passes, 1) * 1e3
+      level.modelMilliseconds = model.sorted()[model.count / 2] * 1e3
+      levels.append(level)
     }
     return Result(modelP50Milliseconds: model * 1e3, modelRowsPerSecond: Double(candidates) / model, buildMilliseconds: build * 1e3,
                   bodyBytes: body.count, levels: levels)
@@ -126,7 +162,7 @@ public struct ServeBenchmark {
 
   /// `concurrency` threads sending the same request back to back for `secondsPerLevel`
   /// (after one warm-up request each).
-  func load(port: Int, concurrency: Int, body: [UInt8], contentType: String) throws -> Level {
+  func load(port: Int, concurrency: Int, body: [UInt8], contentType: String, seconds duration: Double) throws -> Level {
     let state = LoadState()
     let group = DispatchGroup()
     let startGate = DispatchSemaphore(value: 0)
@@ -151,17 +187,13 @@ public struct ServeBenchmark {
     // Every thread has connected and sent its warm-up request before the clock starts.
     Thread.sleep(forTimeInterval: 0.05)
     let start = Stopwatch.now()
-    state.deadline = start + secondsPerLevel
+    state.deadline = start + duration
     for _ in 0..<concurrency { startGate.signal() }
     group.wait()
     let seconds = Stopwatch.now() - start
     let (latencies, errors, firstError) = state.results()
     if let firstError { FileHandle.standardError.write(Data("bench serve: first error at concurrency \(concurrency): \(firstError)\n".utf8)) }
-    func percentile(_ p: Double) -> Double {
-      latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int((p * Double(latencies.count)).rounded(.up)) - 1)] * 1e3
-    }
-    return Level(concurrency: concurrency, requests: latencies.count, errors: errors, seconds: seconds,
-                 p50Milliseconds: percentile(0.5), p99Milliseconds: percentile(0.99))
+    return Level(concurrency: concurrency, requests: latencies.count, errors: errors, seconds: seconds, latencies: latencies)
   }
 }
 
@@ -214,6 +246,16 @@ final class BenchServer: @unchecked Sendable {
     let task = Task { try await server.application(onRunning: { port.value = $0; bound.signal() }).run() }
     guard bound.wait(timeout: .now() + 30) == .success else { throw ServeError(500, "bench serve: the server did not start within 30 s") }
     return BenchServer(port: port.value, task: task, core: core)
+  }
+
+  /// Forward passes so far, their rows and seconds (from the server's metrics).
+  func passTotals() -> (passes: Double, rows: Double, seconds: Double) {
+    var values: [String: Double] = [:]
+    for line in core.metrics.exposition().split(separator: "\n") where !line.hasPrefix("#") {
+      let parts = line.split(separator: " ")
+      if parts.count == 2 { values[String(parts[0])] = Double(parts[1]) }
+    }
+    return (values["tml_rank_batch_rows_count"] ?? 0, values["tml_rank_batch_rows_sum"] ?? 0, values["tml_rank_pass_duration_seconds_sum"] ?? 0)
   }
 
   func stop() {

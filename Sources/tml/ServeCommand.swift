@@ -17,11 +17,12 @@ struct Serve: ParsableCommand {
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
   @Option(help: "Inference arithmetic: fp32, or bf16 (see docs/engine.md).") var precision: Precision = .fp32
-  @Option(help: "Most candidates in one forward pass; concurrent requests are batched up to it.") var maxBatch = 1024
+  @Option(help: "Most candidates in one forward pass; concurrent requests are batched up to it.") var maxBatch = 512
   @Option(name: .customLong("max-wait-us"), help: "Microseconds the oldest queued request waits for others to join its forward pass.") var maxWaitUs = 1000
   @Option(help: "Most candidates per request (more: 413).") var maxCandidates = 1000
   @Option(help: "Largest request body in bytes (more: 413).") var maxBodyBytes = 64 << 20
   @Option(help: "YAML/JSON {head: weight} overriding the default (April 2023) engagement weights.") var weights: String?
+  @Option(help: "Every this many seconds, reload a model whose save dir has a newer checkpoints/step_<N> (0: never).") var watchSeconds: Double = 0
 
   func validate() throws {
     guard (ranker == nil) == (rankerConfig == nil) else { throw ValidationError("--ranker and --ranker-config go together") }
@@ -43,10 +44,13 @@ struct Serve: ParsableCommand {
     let store = ModelStore(ranker: ranker.map { ModelSource(config: rankerConfig!, checkpoint: $0) },
                            twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0) })
     let server = ServeServer(core: ServeCore(options: options, store: store))
+    let watcher = watchSeconds > 0 ? CheckpointWatcher(store: store, intervalSeconds: watchSeconds, onEvent: { print($0); fflush(stdout) }) : nil
     store.startLoading {
       print("models: ranker \(store.rankerState), twhin \(store.twhinState)")
       fflush(stdout)
+      watcher?.start()
     }
+    defer { watcher?.stop() }
     let address = options.host
     let done = DispatchSemaphore(value: 0)
     let failure = LockedError()

@@ -66,6 +66,12 @@ final class BadInputTests: XCTestCase {
       XCTAssertEqual(s3, 400)
       let m3 = try message(r3)
       XCTAssertTrue(m3.hasPrefix("candidates[1]: ") && m3.contains("user.twhin_follow_embedding"), m3)
+      let (s3b, r3b) = try await server.call("/v1/rank", body: #"{"candidates": [{"example": "\#(b64)"}]}"#)
+      XCTAssertEqual(s3b, 400, "the only candidate refused: \(r3b)")
+      XCTAssertTrue(try message(r3b).hasPrefix("candidates[0]: "), r3b)
+      let (s3c, r3c) = try await server.call("/v1/rank", body: #"{"candidates": [{"example": "not base64!"}]}"#)
+      XCTAssertEqual(s3c, 400)
+      XCTAssertTrue(try message(r3c).contains("candidates[0].example: not valid base64"), r3c)
       // An integer feature given a fraction, a user feature repeated by a candidate.
       let (s4, r4) = try await server.call("/v1/rank", body: #"{"candidates": [{"features": {"meta.user_id": 1.5}}]}"#)
       XCTAssertEqual(s4, 400)

@@ -1,5 +1,6 @@
 import Foundation
 import Recap
+import TMLTensor
 import TMLData
 import XCTest
 @testable import TMLServe
@@ -56,6 +57,8 @@ final class RankParityTests: XCTestCase {
         }
       }
       XCTAssertEqual(score, sum, accuracy: 1e-9, "score = Σ contributions", file: file, line: line)
+      let calibrated = Dictionary(uniqueKeysWithValues: heads.map { ($0, expected[i]["\($0)/calibrated"]!) })
+      XCTAssertEqual(score, EngagementScore().score(calibrated).score, accuracy: 1e-5, "the score of tml recap score", file: file, line: line)
     }
     XCTAssertEqual(seen, Set(0..<count), file: file, line: line)
   }
@@ -111,5 +114,24 @@ final class RankParityTests: XCTestCase {
       let message = try parseJSON(badReply)["error"]!["message"]!.stringValue!
       XCTAssertTrue(message.contains("record \(records.count - 1) at byte ") && message.contains("runs past the end of the body"), message)
     }
+  }
+
+  func testBF16RankEqualsRecapPredictAtBF16() async throws {
+    let previous = Precision.inference
+    Precision.inference = .bf16
+    defer { Precision.inference = previous }
+    let records = try fixtures.validationRecords()
+    let bf16 = try predictRows()
+    Precision.inference = .fp32
+    let fp32 = try predictRows()
+    Precision.inference = .bf16
+    try await withServer(try loadedStore()) { server in
+      let (status, reply) = try await server.call("/v1/rank", bytes: DelimitedExamples.join(records), contentType: DelimitedExamples.contentType)
+      XCTAssertEqual(status, 200)
+      try assertMatchesPredict(reply, expected: bf16, count: records.count)
+      XCTAssertEqual(try parseJSON(reply)["model"]!["precision"], .string("bf16"))
+    }
+    let differs = zip(bf16, fp32).contains { a, b in a.keys.contains { k in k.hasSuffix("/logit") && abs(a[k]! - b[k]!) > 1e-6 } }
+    XCTAssertTrue(differs, "bf16 arithmetic changes the logits, so the comparison above is at bf16")
   }
 }

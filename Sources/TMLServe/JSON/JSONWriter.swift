@@ -6,38 +6,47 @@
 ///     var w = JSONWriter()
 ///     w.object { o in o.key("score"); o.double(1.5) }   // {"score":1.5}
 public struct JSONWriter {
-  public private(set) var text = ""
+  /// The UTF-8 bytes written so far.
+  public private(set) var bytes: [UInt8] = []
   private var needsComma = false
 
-  public init() {}
+  public init() { bytes.reserveCapacity(1024) }
+
+  /// The JSON text written so far.
+  public var text: String { String(decoding: bytes, as: UTF8.self) }
 
   private mutating func separate() {
-    if needsComma { text += "," }
+    if needsComma { bytes.append(UInt8(ascii: ",")) }
     needsComma = true
+  }
+
+  private mutating func append(_ s: String) {
+    var s = s
+    s.withUTF8 { bytes.append(contentsOf: $0) }
   }
 
   public mutating func key(_ name: String) {
     separate()
     appendQuoted(name)
-    text += ":"
+    bytes.append(UInt8(ascii: ":"))
     needsComma = false
   }
 
   public mutating func object(_ body: (inout JSONWriter) -> Void) {
     separate()
-    text += "{"
+    bytes.append(UInt8(ascii: "{"))
     needsComma = false
     body(&self)
-    text += "}"
+    bytes.append(UInt8(ascii: "}"))
     needsComma = true
   }
 
   public mutating func array(_ body: (inout JSONWriter) -> Void) {
     separate()
-    text += "["
+    bytes.append(UInt8(ascii: "["))
     needsComma = false
     body(&self)
-    text += "]"
+    bytes.append(UInt8(ascii: "]"))
     needsComma = true
   }
 
@@ -46,42 +55,48 @@ public struct JSONWriter {
     appendQuoted(s)
   }
 
-  public mutating func int(_ v: Int) { separate(); text += String(v) }
-  public mutating func int64(_ v: Int64) { separate(); text += String(v) }
-  public mutating func bool(_ v: Bool) { separate(); text += v ? "true" : "false" }
-  public mutating func null() { separate(); text += "null" }
+  public mutating func int(_ v: Int) { separate(); append(String(v)) }
+  public mutating func int64(_ v: Int64) { separate(); append(String(v)) }
+  public mutating func bool(_ v: Bool) { separate(); append(v ? "true" : "false") }
+  public mutating func null() { separate(); append("null") }
 
   public mutating func double(_ v: Double) {
     separate()
-    text += v.isFinite ? v.description : "null"
+    append(v.isFinite ? v.description : "null")
   }
 
   public mutating func float(_ v: Float) {
     separate()
-    text += v.isFinite ? v.description : "null"
+    append(v.isFinite ? v.description : "null")
   }
 
   /// Appends already-serialized JSON (one value).
   public mutating func raw(_ json: String) {
     separate()
-    text += json
+    append(json)
   }
 
   private mutating func appendQuoted(_ s: String) {
-    text += "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": text += "\\\""
-      case "\\": text += "\\\\"
-      case "\n": text += "\\n"
-      case "\r": text += "\\r"
-      case "\t": text += "\\t"
-      case _ where u.value < 0x20:
-        let hex = String(u.value, radix: 16)
-        text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: text.unicodeScalars.append(u)
+    bytes.append(UInt8(ascii: "\""))
+    var plain = true
+    for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { plain = false; break }
+    if plain {
+      append(s)
+    } else {
+      for b in s.utf8 {
+        switch b {
+        case UInt8(ascii: "\""): append("\\\"")
+        case UInt8(ascii: "\\"): append("\\\\")
+        case 0x0a: append("\\n")
+        case 0x0d: append("\\r")
+        case 0x09: append("\\t")
+        case 0..<0x20:
+          let hex = String(b, radix: 16)
+          append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
+        default: bytes.append(b)
+        }
       }
     }
-    text += "\""
+    bytes.append(UInt8(ascii: "\""))
   }
 }

@@ -60,6 +60,9 @@ public final class ModelStore: @unchecked Sendable {
     loadTwHIN = { _, _ in throw ServeError(409, "this server's TwHIN model was given in memory; it has no checkpoint to reload") }
   }
 
+  /// Where each model is (re)loaded from (nil for a model given in memory or absent).
+  public var sources: (ranker: ModelSource?, twhin: ModelSource?) { lock.withLock { (rankerSource, twhinSource) } }
+
   public var ranker: LoadedRanker? { lock.withLock { _ranker } }
   public var twhin: LoadedTwHIN? { lock.withLock { _twhin } }
   public var rankerState: State { lock.withLock { _rankerState } }

@@ -12,10 +12,6 @@ public struct RankedList {
     public var index: Int
     public var id: JSONValue
     public var score: Double
-    /// Per model head: (logit, probability, calibrated), in `heads` order.
-    public var outputs: [(logit: Float, probability: Float, calibrated: Float)]
-    /// weight · calibrated per weighted head the model predicts.
-    public var contributions: [(head: String, value: Double)]
   }
 
   public let heads: [String]
@@ -23,26 +19,46 @@ public struct RankedList {
   /// Weighted heads the model does not predict (they add nothing).
   public let missingHeads: [String]
   public var entries: [Entry]
+  /// The model outputs, row-major candidates × heads.
+  let result: RankBatcher.Result
+  /// Per head (model order), its weight when weighted.
+  let weightOfHead: [Double?]
 
   /// Scores and sorts `result`; a candidate whose record was refused is a 400 naming it.
   public init(_ result: RankBatcher.Result, ids: [JSONValue], weights: EngagementScore, path: String = "candidates") throws {
     if let (i, message) = result.refused.min(by: { $0.key < $1.key }) {
       throw ServeError.badRequest("\(path)[\(i)]: \(message)")
     }
+    self.result = result
     heads = result.ranker.taskNames
     self.weights = weights
-    let t = result.tasks
+    // EngagementScore.score over the calibrated probabilities, with the head lookup done once.
+    var weightOfHead = [Double?](repeating: nil, count: heads.count)
     var missing: [String] = []
-    entries = ids.enumerated().map { i, id in
-      let outputs = (0..<t).map { k in (result.logits[i * t + k], result.probabilities[i * t + k], result.calibrated[i * t + k]) }
-      var byHead: [String: Double] = [:]
-      for (k, h) in result.ranker.taskNames.enumerated() { byHead[h] = Double(outputs[k].2) }
-      let s = weights.score(byHead)
-      if i == 0 { missing = s.missing }
-      return Entry(index: i, id: id, score: s.score, outputs: outputs, contributions: s.contributions)
+    for (head, w) in weights.weights {
+      if let k = heads.firstIndex(of: head) { weightOfHead[k] = (weightOfHead[k] ?? 0) + w } else { missing.append(head) }
     }
+    self.weightOfHead = weightOfHead
     missingHeads = missing
+    let t = result.tasks
+    let weighted = weightOfHead.enumerated().compactMap { k, w in w.map { (k, $0) } }
+    entries = ids.enumerated().map { i, id in
+      var score = 0.0
+      for (k, w) in weighted { score += w * Double(result.calibrated[i * t + k]) }
+      return Entry(index: i, id: id, score: score)
+    }
     entries.sort { ($0.score, -$0.index) > ($1.score, -$1.index) }
+  }
+
+  /// Head `k`'s (logit, probability, calibrated) for candidate `index`.
+  public func output(_ index: Int, head k: Int) -> (logit: Float, probability: Float, calibrated: Float) {
+    let i = index * result.tasks + k
+    return (result.logits[i], result.probabilities[i], result.calibrated[i])
+  }
+
+  /// weight_h · calibrated_h for each weighted head the model predicts, in model order.
+  public func contributions(_ index: Int) -> [(head: String, value: Double)] {
+    heads.indices.compactMap { k in weightOfHead[k].map { (heads[k], $0 * Double(output(index, head: k).calibrated)) } }
   }
 
   /// The server's weights with a request's `{head: weight}` on top; a head the model does
@@ -63,8 +79,6 @@ public struct RankedList {
   /// Writes `entry` as `{"id", "index", "score", "heads": {<head>: {logit, probability,
   /// calibrated, weight?, contribution?}}}`; `extra` adds members (the feed's source).
   public func write(_ entry: Entry, to w: inout JSONWriter, extra: (inout JSONWriter) -> Void = { _ in }) {
-    let contribution = Dictionary(entry.contributions.map { ($0.head, $0.value) }, uniquingKeysWith: { a, _ in a })
-    let weight = Dictionary(weights.weights.map { ($0.head, $0.weight) }, uniquingKeysWith: { a, _ in a })
     w.object { o in
       o.key("id"); RankedList.writeID(entry.id, to: &o)
       o.key("index"); o.int(entry.index)
@@ -73,14 +87,15 @@ public struct RankedList {
       o.key("heads")
       o.object { hs in
         for (k, h) in heads.enumerated() {
+          let out = output(entry.index, head: k)
           hs.key(h)
           hs.object { x in
-            x.key("logit"); x.float(entry.outputs[k].logit)
-            x.key("probability"); x.float(entry.outputs[k].probability)
-            x.key("calibrated"); x.float(entry.outputs[k].calibrated)
-            if let wt = weight[h], let c = contribution[h] {
-              x.key("weight"); x.double(wt)
-              x.key("contribution"); x.double(c)
+            x.key("logit"); x.float(out.logit)
+            x.key("probability"); x.float(out.probability)
+            x.key("calibrated"); x.float(out.calibrated)
+            if let weight = weightOfHead[k] {
+              x.key("weight"); x.double(weight)
+              x.key("contribution"); x.double(weight * Double(out.calibrated))
             }
           }
         }

@@ -14,7 +14,7 @@ import Recap
 public struct ServeOptions: Sendable {
   public var host = "127.0.0.1"
   public var port = 8080
-  public var maxBatch = 1024
+  public var maxBatch = 512
   public var maxWaitMicroseconds = 1000
   public var maxCandidates = 1000
   public var maxBodyBytes = 64 << 20
