@@ -49,7 +49,7 @@ final class MetricsBatchingReloadTests: XCTestCase {
     let ranker = try LoadedRanker.load(configPath: fixtures.rankerConfig, checkpoint: fixtures.rankerSaveDir.path, loadNumber: 1)
     var options = ServeOptions()
     options.maxWaitMicroseconds = 150_000
-    options.maxBatch = 64
+    options.maxBatch = 32
     let records = try fixtures.validationRecords()
     try await withServer(ModelStore(ranker: ranker, twhin: nil), options: options) { server in
       // Alone, each request's scores; then 8 at once.
@@ -74,8 +74,15 @@ final class MetricsBatchingReloadTests: XCTestCase {
         }
       }
       // A request larger than max-batch is split into passes and still answered whole.
+      let passesBefore = sample(try await server.call("/metrics").body, "tml_rank_batch_rows_count") ?? 0
       let big = try parseJSON(try await server.call("/v1/rank", body: rankBody(records[0..<60])).body)
+      let passesAfter = sample(try await server.call("/metrics").body, "tml_rank_batch_rows_count") ?? 0
+      XCTAssertEqual(passesAfter - passesBefore, 2, "60 rows in passes of at most 32")
       XCTAssertEqual(big["count"]!.int, 60)
+      for c in big["candidates"]!.elements! where c["index"]!.int! < 40 {
+        let i = c["index"]!.int!
+        XCTAssertEqual(c["score"]!.double!, alone["\(i / 5)/\(i % 5)"]!, accuracy: 1e-6)
+      }
     }
   }
 

@@ -4,8 +4,9 @@ import TMLData
 /// Micro-batching of ranking requests: concurrent requests' candidates are concatenated
 /// into one forward pass of at most `maxBatch` rows. A dedicated thread takes the queue's
 /// oldest request and waits until either `maxBatch` rows are queued or `maxWait` has
-/// passed since that request arrived, then scores the rows it took in one pass. A request
-/// larger than `maxBatch` is scored in consecutive passes, all by the same model: each
+/// passed since that request arrived, then takes whole requests in arrival order while
+/// they fit and scores them in one pass. Only a request larger than `maxBatch` is split,
+/// over consecutive passes, all by the same model: each
 /// request is pinned to the model of its first pass, so a reload between two passes never
 /// mixes models within one reply. The model is only read; passes run one at a time, each
 /// using all cores inside its GEMMs.
@@ -117,8 +118,12 @@ public final class RankBatcher: @unchecked Sendable {
       }
       var taken: [(job: Job, range: Range<Int>)] = []
       var rows = 0
-      for job in queue where rows < maxBatch && (job.ranker == nil || job.ranker === ranker) {
-        let n = min(job.records.count - job.next, maxBatch - rows)
+      // Whole requests in arrival order while they fit; only a request larger than the
+      // pass itself is split (the first one taken).
+      for job in queue where job.ranker == nil || job.ranker === ranker {
+        let remaining = job.records.count - job.next
+        guard rows == 0 || rows + remaining <= maxBatch else { break }
+        let n = min(remaining, maxBatch - rows)
         taken.append((job, job.next..<(job.next + n)))
         job.next += n
         job.ranker = ranker
