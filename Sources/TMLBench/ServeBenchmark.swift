@@ -165,14 +165,20 @@ public struct ServeBenchmark {
   func load(port: Int, concurrency: Int, body: [UInt8], contentType: String, seconds duration: Double) throws -> Level {
     let state = LoadState()
     let group = DispatchGroup()
+    let warmedUp = DispatchGroup()
     let startGate = DispatchSemaphore(value: 0)
     for _ in 0..<concurrency {
       group.enter()
+      warmedUp.enter()
       Thread.detachNewThread {
         defer { group.leave() }
         do {
-          let connection = try LoopbackHTTPConnection(port: port)
-          _ = try connection.post(path: "/v1/rank", contentType: contentType, body: body)
+          let connection: LoopbackHTTPConnection
+          do {
+            defer { warmedUp.leave() }
+            connection = try LoopbackHTTPConnection(port: port)
+            _ = try connection.post(path: "/v1/rank", contentType: contentType, body: body)
+          }
           startGate.wait()
           while Stopwatch.now() < state.deadline {
             let t0 = Stopwatch.now()
@@ -184,8 +190,9 @@ public struct ServeBenchmark {
         }
       }
     }
-    // Every thread has connected and sent its warm-up request before the clock starts.
-    Thread.sleep(forTimeInterval: 0.05)
+    // Every thread has connected and had its warm-up request answered before the clock
+    // starts; the clock stops when the last request started before the deadline returns.
+    warmedUp.wait()
     let start = Stopwatch.now()
     state.deadline = start + duration
     for _ in 0..<concurrency { startGate.signal() }
