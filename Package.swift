@@ -22,6 +22,12 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
   ],
   targets: [
     .systemLibrary(
@@ -73,10 +79,23 @@ let package = Package(
       name: "TMLONNX",
       dependencies: ["CZlib", "TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
       swiftSettings: optimized),
-    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLANN", "CHNSW"], swiftSettings: optimized),
+    .target(name: "TMLBench", dependencies: ["TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLDistributed", "TMLANN", "CHNSW", "TMLServe"], swiftSettings: optimized),
+    // HTTP ranking service: /v1/rank, /v1/neighbors, /v1/feed, micro-batching, reload, Prometheus metrics.
+    .target(
+      name: "TMLServe",
+      dependencies: [
+        "TMLTensor", "TMLNN", "TMLData", "Recap", "TwHIN", "ForYou", "TMLANN",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: optimized),
     .executableTarget(
       name: "tml",
-      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", "TMLONNX", "TMLANN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["TMLIO", "TMLTensor", "TMLNN", "TMLData", "TMLTrain", "Recap", "TwHIN", "TMLMetrics", "TMLBench", "ForYou", "TMLDistributed", "TMLONNX", "TMLANN", "TMLServe", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: optimized),
     .testTarget(name: "TMLIOTests", dependencies: ["TMLIO"]),
     .testTarget(name: "TMLDistributedTests", dependencies: ["TMLDistributed", "TMLNN", "TMLTensor"]),
@@ -89,6 +108,15 @@ let package = Package(
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO", "TMLDistributed"]),
     .testTarget(name: "TMLONNXTests", dependencies: ["TMLONNX", "Recap", "TMLNN", "TMLTensor", "TMLData", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor"]),
+    .testTarget(
+      name: "TMLServeTests",
+      dependencies: [
+        "TMLServe", "Recap", "TwHIN", "ForYou", "TMLData", "TMLTensor", "TMLNN",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
   ],
   swiftLanguageModes: [.v5],

@@ -8,7 +8,7 @@ struct TML: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tml",
     abstract: "SwiftTML: Twitter's Heavy Ranker and TwHIN, trained and served on any CPU.",
-    subcommands: [Demo.self, RecapCommand.self, TwHINCommand.self, DataCommand.self, Bench.self, DistributedCommand.self])
+    subcommands: [Demo.self, RecapCommand.self, TwHINCommand.self, DataCommand.self, Bench.self, DistributedCommand.self, Serve.self])
 }
 
 // As `TML.main()`, but a Foundation file error prints as one line `Error: <path>: <reason>`
