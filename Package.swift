@@ -111,7 +111,7 @@ let package = Package(
     .testTarget(
       name: "TMLServeTests",
       dependencies: [
-        "TMLServe", "Recap", "TwHIN", "ForYou", "TMLData", "TMLTensor", "TMLNN",
+        "TMLServe", "Recap", "TwHIN", "ForYou", "TMLData", "TMLTensor", "TMLNN", "TMLANN",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Yams", package: "Yams"),

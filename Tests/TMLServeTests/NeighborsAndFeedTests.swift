@@ -1,4 +1,6 @@
 import Foundation
+import TMLANN
+import TMLNN
 import TwHIN
 import XCTest
 @testable import TMLServe
@@ -55,6 +57,26 @@ final class NeighborsAndFeedTests: XCTestCase {
       XCTAssertEqual(after["neighbors"]!.elements!.map { $0["row"]!.int! }, before["neighbors"]!.elements!.map { $0["row"]!.int! }.reversed())
       let exact = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": 4, "k": 5}"#).body)
       XCTAssertEqual(exact["method"], .string("exact"), "exact: true (the default) never uses the index")
+    }
+  }
+
+  /// An HNSW index saved in the checkpoint's ann/ folder is loaded with the model and answers
+  /// `exact: false`; with a breadth above the table size its neighbours are the exact ones.
+  func testASavedHNSWIndexAnswersInexactRequests() async throws {
+    let step = try XCTUnwrap(CheckpointManager(saveDir: fixtures.twhinSaveDir).steps().last?.url)
+    let plain = try twhin()
+    let fav = try plain.run.schema.relationIndex(named: "fav"), table = plain.run.schema.rhsTable[fav]
+    let (index, crc) = try TwHINANN.build(model: plain.model, table: table, parameters: HNSWParameters(), threads: 1)
+    try ANNIndexFile.write(index, table: plain.run.schema.tables[table].name, parameters: HNSWParameters(), tableCRC32C: crc, checkpoint: step)
+    defer { try? FileManager.default.removeItem(at: step.appendingPathComponent("ann")) }
+    let t = try LoadedTwHIN.load(configPath: fixtures.twhinConfig, checkpoint: fixtures.twhinSaveDir.path, loadNumber: 1, annSearchBreadth: 1000)
+    try await withServer(ModelStore(ranker: nil, twhin: t)) { server in
+      for lhs in [0, 4, 49] {
+        let reply = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": \#(lhs), "k": 10, "exact": false}"#).body)
+        XCTAssertEqual(reply["method"], .string("hnsw"))
+        let expected = try t.model.neighbors(lhs: lhs, relation: fav, k: 10)
+        XCTAssertEqual(reply["neighbors"]!.elements!.map { $0["row"]!.int! }, expected.map(\.id), "lhs \(lhs)")
+      }
     }
   }
 

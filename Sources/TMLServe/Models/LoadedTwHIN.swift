@@ -31,11 +31,15 @@ public final class LoadedTwHIN: @unchecked Sendable {
 
   /// Loads `checkpoint` (a save dir: its newest step, or a `step_<N>` directory) of the
   /// TwHIN config at `configPath`.
-  public static func load(configPath: String, checkpoint: String, loadNumber: Int) throws -> LoadedTwHIN {
+  /// HNSW indexes saved in the checkpoint's ann/ folder (`tml twhin build-ann`) are loaded
+  /// and answer `"exact": false` requests with search breadth `annSearchBreadth`.
+  public static func load(configPath: String, checkpoint: String, loadNumber: Int, annSearchBreadth: Int = 100) throws -> LoadedTwHIN {
     let run = try TwHINRun(configPath: configPath)
-    let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
+    let (model, step, stepDirectory) = try run.loadModel(checkpointAt: URL(fileURLWithPath: checkpoint))
     let dir = CheckpointManager(saveDir: URL(fileURLWithPath: checkpoint)).steps().last?.url.path ?? checkpoint
-    return try LoadedTwHIN(run: run, model: model, checkpoint: dir, step: step, loadNumber: loadNumber)
+    let loaded = try LoadedTwHIN(run: run, model: model, checkpoint: dir, step: step, loadNumber: loadNumber)
+    try loaded.loadIndexes(checkpointDirectory: stepDirectory, ef: annSearchBreadth)
+    return loaded
   }
 
   /// The row of raw id `id` in table `table` (through its vocabulary when it has one); a
