@@ -4,14 +4,16 @@ import TMLTensor
 /// The Heavy Ranker (the original's `MultiTaskRankingModel`):
 ///
 ///     x   = DoubleNormLog(continuous, binary)
-///     h   = concat(x, LN(user_embedding)?, LN(user_eng_embedding)?, LN(author_embedding)?, position_debias?)
+///     h   = concat(x, large_embeddings(ids)?, small_embeddings(discrete)?, LN(user_embedding)?, LN(user_eng_embedding)?, LN(author_embedding)?, position_debias?)
 ///     net = share_all: backbone(h) | share_partial: concat(h, backbone(h)) | share_none: h
 ///     for each task t (config order):  z_t = affine_t(tower_t(net));  p_t = σ(z_t)
 ///                                      calibrated_t = p_t·r_t / (1 − p_t + r_t·p_t)
 ///
 /// State names equal the original's `state_dict()` keys: `_preprocessor.*`,
 /// `_user_embedding_layer_norm.*`, …, `_backbone.*`, `_towers.<task>.*`,
-/// `_affine_maps.<task>.*`, `_calibrators.<task>.ratio`, where <task> has `.` → `__`.
+/// `_affine_maps.<task>.*`, `_calibrators.<task>.ratio`, where <task> has `.` → `__`;
+/// id-embedding tables are `embeddings.ebc.embedding_bags.<table>.weight` (large) and
+/// `small_embeddings.embedding_bags.<table>.weight` (small).
 public final class MultiTaskRankingModel: Module {
   public enum MultiTaskType: String, Sendable { case shareAll = "share_all", sharePartial = "share_partial", shareNone = "share_none" }
 
@@ -46,12 +48,20 @@ public final class MultiTaskRankingModel: Module {
     public var multiTaskType: MultiTaskType
     public var backbone: ArchitectureSpec?
     public var tasks: [TaskSpec]
+    /// `large_embeddings` tables (ids from the batch feature named like the table) and
+    /// their SGD learning rate.
+    public var largeEmbeddings: [IdEmbeddingTableSpec] = []
+    public var largeEmbeddingLearningRate: LearningRateSchedule = .constant(0)
+    /// `small_embeddings` tables (ids from a discrete-feature column).
+    public var smallEmbeddings: [IdEmbeddingTableSpec] = []
 
     public init(continuousFeatures: Int, binaryFeatures: Int, batchNorm: RecapMLP.BatchNormSpec? = nil, clipMagnitude: Float = 5,
                 layerNorm: (epsilon: Float, affine: Bool)? = nil, userEmbeddingDim: Int? = nil, userEngEmbeddingDim: Int? = nil,
                 authorEmbeddingDim: Int? = nil,
                 positionDebias: (maxPosition: Int, numDims: Int, dropProbability: Float, featureIndex: Int)? = nil,
-                multiTaskType: MultiTaskType, backbone: ArchitectureSpec?, tasks: [TaskSpec]) {
+                multiTaskType: MultiTaskType, backbone: ArchitectureSpec?, tasks: [TaskSpec],
+                largeEmbeddings: [IdEmbeddingTableSpec] = [], largeEmbeddingLearningRate: LearningRateSchedule = .constant(0),
+                smallEmbeddings: [IdEmbeddingTableSpec] = []) {
       self.continuousFeatures = continuousFeatures
       self.binaryFeatures = binaryFeatures
       self.batchNorm = batchNorm
@@ -64,6 +74,9 @@ public final class MultiTaskRankingModel: Module {
       self.multiTaskType = multiTaskType
       self.backbone = backbone
       self.tasks = tasks
+      self.largeEmbeddings = largeEmbeddings
+      self.largeEmbeddingLearningRate = largeEmbeddingLearningRate
+      self.smallEmbeddings = smallEmbeddings
     }
   }
 
@@ -76,6 +89,8 @@ public final class MultiTaskRankingModel: Module {
 
   public let spec: Spec
   public let preprocessor: DoubleNormLog
+  public let largeEmbeddings: LargeIdEmbeddings?
+  public let smallEmbeddings: SmallIdEmbeddings?
   public let userEmbeddingNorm: LayerNorm?
   public let userEngEmbeddingNorm: LayerNorm?
   public let authorEmbeddingNorm: LayerNorm?
@@ -102,6 +117,10 @@ public final class MultiTaskRankingModel: Module {
     var rng = RandomGenerator(seed: seed, stream: 0x2A4C)
     preprocessor = DoubleNormLog(continuousFeatures: spec.continuousFeatures, binaryFeatures: spec.binaryFeatures,
                                  batchNorm: spec.batchNorm, clipMagnitude: spec.clipMagnitude, layerNorm: spec.layerNorm)
+    var tableRNG = RandomGenerator(seed: seed, stream: 0xEB0C)
+    largeEmbeddings = spec.largeEmbeddings.isEmpty ? nil
+      : LargeIdEmbeddings(tables: spec.largeEmbeddings, learningRate: spec.largeEmbeddingLearningRate, rng: &tableRNG)
+    smallEmbeddings = spec.smallEmbeddings.isEmpty ? nil : SmallIdEmbeddings(tables: spec.smallEmbeddings, rng: &tableRNG)
     userEmbeddingNorm = spec.userEmbeddingDim.map { LayerNorm($0) }
     userEngEmbeddingNorm = spec.userEngEmbeddingDim.map { LayerNorm($0) }
     authorEmbeddingNorm = spec.authorEmbeddingDim.map { LayerNorm($0) }
@@ -109,6 +128,7 @@ public final class MultiTaskRankingModel: Module {
       PositionDebias(maxPosition: $0.maxPosition, numDims: $0.numDims, dropProbability: $0.dropProbability, featureIndex: $0.featureIndex, rng: &rng)
     }
     var inputDims = spec.continuousFeatures + spec.binaryFeatures
+    inputDims += (largeEmbeddings?.outFeatures ?? 0) + (smallEmbeddings?.outFeatures ?? 0)
     inputDims += (spec.userEmbeddingDim ?? 0) + (spec.userEngEmbeddingDim ?? 0) + (spec.authorEmbeddingDim ?? 0)
     inputDims += positionDebias?.outFeatures ?? 0
     switch (spec.multiTaskType, spec.backbone) {
@@ -138,6 +158,8 @@ public final class MultiTaskRankingModel: Module {
 
   public var children: [(String, any Module)] {
     var c: [(String, any Module)] = [("_preprocessor", preprocessor)]
+    if let m = largeEmbeddings { c.append(("embeddings", m)) }
+    if let m = smallEmbeddings { c.append(("small_embeddings", m)) }
     if let m = userEmbeddingNorm { c.append(("_user_embedding_layer_norm", m)) }
     if let m = userEngEmbeddingNorm { c.append(("_user_eng_embedding_layer_norm", m)) }
     if let m = authorEmbeddingNorm { c.append(("_author_embedding_layer_norm", m)) }
@@ -150,9 +172,11 @@ public final class MultiTaskRankingModel: Module {
     return c
   }
 
-  /// Forward pass on one batch of inputs.
+  /// Forward pass on one batch of inputs; `idFeatures` holds the `large_embeddings`
+  /// tables' id bags by table name.
   public func callAsFunction(continuous: Tensor, binary: Tensor, discrete: IndexTensor? = nil, userEmbedding: Tensor? = nil,
-                             userEngEmbedding: Tensor? = nil, authorEmbedding: Tensor? = nil) throws -> Output {
+                             userEngEmbedding: Tensor? = nil, authorEmbedding: Tensor? = nil,
+                             idFeatures: [String: IdBags] = [:]) throws -> Output {
     guard continuous.rank == 2, continuous.shape[1] == spec.continuousFeatures else {
       throw TensorError("ranker input: continuous features are \(describe(shape: continuous.shape)), the model expects [batch, \(spec.continuousFeatures)] (check truncate_and_slice)")
     }
@@ -160,6 +184,8 @@ public final class MultiTaskRankingModel: Module {
       throw TensorError("ranker input: binary features are \(describe(shape: binary.shape)), the model expects [\(continuous.shape[0]), \(spec.binaryFeatures)]")
     }
     var parts = [try preprocessor.forward(continuous: continuous, binary: binary)]
+    if let e = largeEmbeddings { parts.append(try e.forward(idFeatures, batchSize: continuous.shape[0])) }
+    if let e = smallEmbeddings { parts.append(try e.forward(discrete: discrete, batchSize: continuous.shape[0])) }
     for (name, norm, value) in [("user_embedding", userEmbeddingNorm, userEmbedding),
                                 ("user_eng_embedding", userEngEmbeddingNorm, userEngEmbedding),
                                 ("author_embedding", authorEmbeddingNorm, authorEmbedding)] {

@@ -102,9 +102,7 @@ public enum RecapConfigConversion {
     let continuous = try width(length("continuous") ?? 0, truncation: t?.continuousFeatureTruncation, maskPath: t?.continuousFeatureMaskPath)
     let binary = try width(length("binary") ?? 0, truncation: t?.binaryFeatureTruncation, maskPath: t?.binaryFeatureMaskPath)
     let m = config.model
-    if m.largeEmbeddings != nil || m.smallEmbeddings != nil {
-      throw TrainError("model.large_embeddings / small_embeddings (id-embedding tables inside the ranker) are not supported yet; feed TwHIN embeddings through renamed_features user_embedding / user_eng_embedding / author_embedding instead")
-    }
+    let (large, small) = try idEmbeddingTables(m, data: data)
     guard let dnl = m.featurizationConfig?.doubleNormLogConfig else {
       throw TrainError("model.featurization_config.double_norm_log_config is required (the original's only featurization)")
     }
@@ -127,7 +125,46 @@ public enum RecapConfigConversion {
       positionDebias: m.positionDebiasConfig.map { ($0.maxPosition, $0.numDims, Float($0.dropProbability), $0.positionFeatureIndex) },
       multiTaskType: MultiTaskRankingModel.MultiTaskType(rawValue: m.multiTaskType.rawValue) ?? .shareNone,
       backbone: try m.backbone.map { try architecture($0, at: "model.backbone") },
-      tasks: tasks)
+      tasks: tasks, largeEmbeddings: large.tables, largeEmbeddingLearningRate: large.learningRate, smallEmbeddings: small)
+  }
+
+  /// The id-embedding tables of `large_embeddings` (each reads the feature named like
+  /// the table, as the original's `feature_names=[table.name]`) and `small_embeddings`.
+  static func idEmbeddingTables(_ m: RecapModelConfig, data: RecapDataConfig) throws
+    -> (large: (tables: [IdEmbeddingTableSpec], learningRate: LearningRateSchedule), small: [IdEmbeddingTableSpec]) {
+    var large: [IdEmbeddingTableSpec] = []
+    var learningRate = LearningRateSchedule.constant(0)
+    var seen = Set<String>()
+    if let l = m.largeEmbeddings {
+      let renamed = data.segDenseSchema.renamedFeatures
+      for (i, t) in l.tables.enumerated() {
+        let key = "model.large_embeddings.tables[\(i)] (\(t.name))"
+        guard seen.insert(t.name).inserted else { throw TrainError("\(key): a second table named \(t.name); table names must be unique") }
+        if t.pretrained != nil || t.vocab != nil {
+          throw TrainError("\(key): pretrained and vocab are not supported (they need the original's external large_embeddings package); remove them and feed ids already in 0..<num_embeddings")
+        }
+        guard renamed[t.name] != nil || data.segDenseSchema.features.contains(t.name) else {
+          throw TrainError("\(key): the table reads the feature \(t.name), which train_data.seg_dense_schema neither renames (renamed_features.\(t.name)) nor lists in features")
+        }
+        for (source, input) in [("meta__user_id", "user_embedding"), ("meta__user_eng_id", "user_eng_embedding"), ("meta__author_id", "author_embedding")]
+        where t.name == source && renamed[input] != nil {
+          throw TrainError("\(key): renamed_features has both \(input) and the id table \(source); only one source of this embedding is supported (as in the original)")
+        }
+        large.append(IdEmbeddingTableSpec(name: t.name, numEmbeddings: t.numEmbeddings, embeddingDim: t.embeddingDim))
+      }
+      learningRate = l.optimizer.learningRate.map(schedule) ?? .constant(Float(l.optimizer.initLearningRate))
+    }
+    var small: [IdEmbeddingTableSpec] = []
+    for (i, t) in (m.smallEmbeddings?.tables ?? []).enumerated() {
+      guard seen.insert(t.name).inserted else {
+        throw TrainError("model.small_embeddings.tables[\(i)] (\(t.name)): a second table named \(t.name); table names must be unique")
+      }
+      guard data.segDenseSchema.renamedFeatures["discrete"] != nil else {
+        throw TrainError("model.small_embeddings.tables[\(i)] (\(t.name)): small tables read the discrete features; map renamed_features.discrete")
+      }
+      small.append(IdEmbeddingTableSpec(name: t.name, numEmbeddings: t.numEmbeddings, embeddingDim: t.embeddingDim, discreteIndex: t.index))
+    }
+    return ((large, learningRate), small)
   }
 
   public static func stratifiers(_ config: RecapConfig) -> [StratifierConfig] {
@@ -137,7 +174,7 @@ public enum RecapConfigConversion {
   /// The optimizer of the config over the model's parameter groups.
   public static func optimizer(_ config: RecapConfig, model: MultiTaskRankingModel) throws -> Optimizer {
     let o = config.optimizer
-    let groups: [ParameterGroup]
+    var groups: [ParameterGroup]
     if let mt = o.multiTaskLearningRates {
       var towers: [String: LearningRateSchedule] = [:]
       for (task, lr) in mt.towerLearningRates { towers[task] = schedule(lr) }
@@ -147,6 +184,12 @@ public enum RecapConfigConversion {
       groups = [ParameterGroup(name: "all", parameters: model.namedParameters(), schedule: schedule(single))]
     } else {
       throw TrainError("optimizer: set multi_task_learning_rates or single_task_learning_rate")
+    }
+    // The large_embeddings tables are updated in backward by their own SGD.
+    groups = groups.map { g in
+      var g = g
+      g.parameters = g.parameters.filter { !$0.0.hasPrefix("embeddings.ebc.") }
+      return g
     }
     if let a = o.adam { return try Adam(groups: groups, beta1: Float(a.beta1), beta2: Float(a.beta2), eps: Float(a.epsilon)) }
     if let s = o.sgd { return try SGD(groups: groups, momentum: Float(s.momentum)) }

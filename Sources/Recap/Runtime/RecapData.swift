@@ -44,12 +44,25 @@ extension RecapRun {
     var written: [String] = []
     var done = 0
     for (data, dir, prefix, fileCount, n, split) in targets {
-      let generator = RandomRecapData(schema: schema, config: data, seed: seed)
+      var generator = RandomRecapData(schema: schema, config: data, seed: seed)
+      generator.idRanges = idFeatureRanges(data)
       let base = done
       written += try generator.write(examples: n, files: fileCount, to: dir, prefix: prefix, split: split) { progress?(base + $0) }
       done += n
     }
     return written
+  }
+
+  /// Schema feature → row count for the id features of the `large_embeddings` and
+  /// `small_embeddings` tables, so generated ids fall inside their tables.
+  func idFeatureRanges(_ data: RecapDataConfig) -> [String: Int] {
+    var ranges: [String: Int] = [:]
+    let renamed = data.segDenseSchema.renamedFeatures
+    for t in spec.largeEmbeddings { ranges[renamed[t.name] ?? t.name] = t.numEmbeddings }
+    if let discrete = renamed["discrete"], let smallest = spec.smallEmbeddings.map(\.numEmbeddings).min() {
+      ranges[discrete] = min(smallest, 100)
+    }
+    return ranges
   }
 
   /// Validates a PyTorch state dict of the original (saved as safetensors; a `model.`

@@ -17,7 +17,24 @@ public final class RecapTrainingTask: TrainingTask {
 
   public func forward(_ batch: RecapBatch) throws -> MultiTaskRankingModel.Output {
     try model(continuous: batch.continuous, binary: batch.binary, discrete: batch.discrete, userEmbedding: batch.userEmbedding,
-              userEngEmbedding: batch.userEngEmbedding, authorEmbedding: batch.authorEmbedding)
+              userEngEmbedding: batch.userEngEmbedding, authorEmbedding: batch.authorEmbedding,
+              idFeatures: try RecapTrainingTask.idFeatures(batch, tables: model.spec.largeEmbeddings.map(\.name)))
+  }
+
+  /// The id bags of the `large_embeddings` features: a `meta__*` input (one id per
+  /// example) or an int64 schema feature listed in `features:` (its values split evenly
+  /// over the examples).
+  public static func idFeatures(_ batch: RecapBatch, tables: [String]) throws -> [String: IdBags] {
+    var out: [String: IdBags] = [:]
+    for name in tables {
+      if let ids = batch.meta[name] {
+        out[name] = IdBags(ids: ids.map { Int($0) }, offsets: Array(0..<batch.size))
+      } else if let ids = batch.extraInt64[name] {
+        let per = batch.size > 0 ? ids.count / batch.size : 0
+        out[name] = IdBags(ids: ids.map { Int($0) }, offsets: (0..<batch.size).map { $0 * per })
+      }
+    }
+    return out
   }
 
   public func loss(_ batch: RecapBatch) throws -> (total: Tensor, logs: [String: Double], examples: Int) {

@@ -19,6 +19,9 @@ public struct RandomRecapData {
   /// How many leading continuous and binary features carry the signal (0 = pure noise labels).
   public var signalFeatures: Int
   public var signalScale: Float
+  /// Int64 features whose values are ids below a bound (feature name → bound), e.g. the
+  /// ranker's id-embedding features; other int64 features keep their defaults.
+  public var idRanges: [String: Int] = [:]
 
   public init(schema: SegdenseSchema, config: RecapDataConfig, seed: UInt64 = 0, signalFeatures: Int = 16, signalScale: Float = 1.5) {
     self.schema = schema
@@ -65,7 +68,14 @@ public struct RandomRecapData {
             bin = b.map { Int64($0) }
             features[feature.featureName] = .floats(b)
           case (discreteName, _):
-            features[feature.featureName] = .int64s((0..<feature.length).map { _ in Int64(rng.int(below: 100)) })
+            let bound = idRanges[feature.featureName] ?? 100
+            features[feature.featureName] = .int64s((0..<feature.length).map { _ in Int64(rng.int(below: bound)) })
+          case (_, .int64List) where idRanges[feature.featureName] != nil:
+            let bound = idRanges[feature.featureName]!
+            features[feature.featureName] = .int64s((0..<feature.length).map { _ in Int64(rng.int(below: bound)) })
+          case (_, .floatList) where idRanges[feature.featureName] != nil:
+            let bound = idRanges[feature.featureName]!
+            features[feature.featureName] = .floats((0..<feature.length).map { _ in Float(rng.int(below: bound)) })
           case (continuousName, _):
             cont = (0..<feature.length).map { _ in rng.normal() }
             features[feature.featureName] = .floats(cont)
