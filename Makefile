@@ -32,7 +32,7 @@ bench-compare: build
 clean:
 	rm -rf .build
 
-# Regenerates the committed protobuf code (tf.Example, TensorBoard events) from Protos/.
+# Regenerates the committed protobuf code (tf.Example, TensorBoard events, ONNX) from Protos/.
 # Needs protoc (apt: protobuf-compiler); builds protoc-gen-swift at the swift-protobuf
 # version in Package.swift into .build-protoc (a few minutes, once). Normal builds never run this.
 PROTOBUF_VERSION ?= 1.39.0
@@ -42,3 +42,5 @@ proto:
 	cd .build-protoc/swift-protobuf && $(SWIFT) build -c release --product protoc-gen-swift
 	protoc --plugin=protoc-gen-swift=.build-protoc/swift-protobuf/.build/release/protoc-gen-swift \
 	  --swift_opt=Visibility=Public --swift_out=Sources/TMLData/Proto -I Protos Protos/example.proto Protos/event.proto
+	protoc --plugin=protoc-gen-swift=.build-protoc/swift-protobuf/.build/release/protoc-gen-swift \
+	  --swift_opt=Visibility=Public --swift_out=Sources/TMLONNX/Proto -I Protos Protos/onnx.proto

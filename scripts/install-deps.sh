@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system libraries and tools SwiftTML uses: OpenBLAS (cblas), zlib,
 # snappy and zstd (Parquet), Open MPI (multi-process training under mpirun),
-# hnswlib (header-only ANN index) and wrk (HTTP load tests of `tml serve`).
+# hnswlib (header-only ANN index), wrk (HTTP load tests of `tml serve`) and python3-venv
+# (the onnxruntime check of `tml recap export-onnx`, tools/onnx/ci.sh).
 # Idempotent: does nothing when they are present.
 #   Debian/Ubuntu: apt-get    macOS: Homebrew (BLAS comes from Accelerate)
 set -euo pipefail
 
-debian_packages=(libopenblas-dev zlib1g-dev libsnappy-dev libzstd-dev pkg-config libopenmpi-dev openmpi-bin libhnswlib-dev wrk)
+debian_packages=(libopenblas-dev zlib1g-dev libsnappy-dev libzstd-dev pkg-config libopenmpi-dev openmpi-bin libhnswlib-dev wrk python3-venv)
 brew_packages=(zlib snappy zstd pkg-config open-mpi hnswlib wrk)
 
 have_debian_packages() {

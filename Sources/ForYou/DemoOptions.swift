@@ -22,6 +22,9 @@ public struct DemoOptions: Sendable {
   public var feedUsers = 100
   /// Feed items shown.
   public var feedSize = 10
+  /// nil: the feed's nearest-author retrieval scans every author exactly (the default);
+  /// else it searches an HNSW index of the author table with this breadth (`ef`).
+  public var annSearchBreadth: Int? = nil
 
   public var seed: UInt64 { simulation.seed }
 

@@ -2,6 +2,7 @@ import Foundation
 import Recap
 import TMLTensor
 import TMLTrain
+import TMLANN
 import TwHIN
 
 /// The For You pipeline end to end, on a simulated network with known ground truth:
@@ -144,7 +145,12 @@ public struct ForYouDemo {
     var rng = RandomGenerator(seed: o.seed, stream: 0x4645)  // "FE"
     let users = Array(rng.permutation(network.users.count).filter { !network.follows.followees[$0].isEmpty }.prefix(o.feedUsers))
     let now = network.config.endHour
-    let retrieval = CandidateRetrieval(network: network, twhin: twhin)
+    var retrieval = CandidateRetrieval(network: network, twhin: twhin)
+    if let ef = o.annSearchBreadth {
+      let authors = twhin.model.schema.rhsTable[EngagementGraph.Relation.follow.rawValue]
+      retrieval.authorIndex = try TwHINANN.build(model: twhin.model, table: authors, parameters: HNSWParameters(), threads: 1).index
+      retrieval.annSearchBreadth = ef
+    }
     let candidates = try retrieval.candidates(for: users, now: now)
     let ranker = try FeedRanker(ranker: ranker, encoder: encoder, counters: counters)
     let feeds = try zip(users, candidates).map { try ranker.rank(user: $0, candidates: $1, hour: now) }

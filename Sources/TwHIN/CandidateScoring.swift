@@ -89,4 +89,28 @@ extension TwHINModel {
       start += m
     }
   }
+
+  /// The maximum-inner-product query of a tail prediction (u, r, ?):
+  ///
+  ///     s(u, r, v) = ⟨e_u, op_r(e_v)⟩ = ⟨q, e_v⟩ + bias,  q = adjoint_r(e_u),  bias = ⟨e_u, t_r⟩ (translation) or 0
+  ///
+  /// so any inner-product index over the rhs table ranks (u, r, ·) exactly as the full scan.
+  public func tailQuery(lhs u: Int, relation: Int) throws -> (vector: [Float], bias: Float) {
+    try schema.checkRelation(relation, context: "TwHIN tail query")
+    try schema.checkID(u, table: schema.lhsTable[relation], context: "TwHIN tail query (relation \"\(schema.relations[relation].name)\")")
+    let d = dim, op = schema.relations[relation].operator
+    let e = tables[schema.lhsTable[relation]].weight.value, t = translations.value
+    var q = [Float](repeating: 0, count: d)
+    var bias: Float = 0
+    e.withUnsafeBufferPointer { ep in
+      t.withUnsafeBufferPointer { tp in
+        q.withUnsafeMutableBufferPointer { qp in
+          let row = ep.baseAddress! + u * d, tr = tp.baseAddress! + relation * d
+          op.adjoint(tr, row, qp.baseAddress!, d)
+          if op == .translation { for j in 0..<d { bias += row[j] * tr[j] } }
+        }
+      }
+    }
+    return (q, bias)
+  }
 }

@@ -37,30 +37,37 @@ public struct RelationNegatives: Equatable, Sendable {
 ///     global:    G = globalNegatives rows drawn uniformly (with replacement) from the
 ///                relation's whole lhs table and, separately, its whole rhs table
 ///
-/// Every draw comes from the caller's `RandomGenerator`, so a seeded stream reproduces
-/// the negatives exactly.
+/// `sides` says which ends are corrupted (`negative_sides`): with [rhs] only the rhs
+/// candidates are drawn (K_l = 0: each lhs is scored against other rhs rows, never each rhs
+/// against other lhs rows); the default [lhs, rhs] is the original's. Every draw comes from
+/// the caller's `RandomGenerator`, so a seeded stream reproduces the negatives exactly (and
+/// both sides draw exactly what they drew before `sides` existed).
 ///
 ///     let sampler = NegativeSampler(inBatchNegatives: 10, globalNegatives: 0)
 ///     let negs = sampler.sample(batch, schema: model.schema, using: &rng)
 public struct NegativeSampler: Equatable, Sendable {
   public var inBatchNegatives: Int
   public var globalNegatives: Int
+  public var sides: Set<TwHINSide>
 
-  public init(inBatchNegatives: Int, globalNegatives: Int = 0) throws {
+  public init(inBatchNegatives: Int, globalNegatives: Int = 0, sides: [TwHINSide] = TwHINSide.allCases) throws {
     guard inBatchNegatives >= 0, globalNegatives >= 0 else {
       throw TwHINError("NegativeSampler: in_batch_negatives (\(inBatchNegatives)) and global_negatives (\(globalNegatives)) must be ≥ 0")
     }
+    guard !sides.isEmpty else { throw TwHINError("NegativeSampler: negative_sides is empty; name lhs, rhs or both") }
     self.inBatchNegatives = inBatchNegatives
     self.globalNegatives = globalNegatives
+    self.sides = Set(sides)
   }
 
   public func sample(_ batch: EdgeBatch, schema: GraphSchema, using rng: inout RandomGenerator) -> [RelationNegatives] {
-    batch.presentRelations.map { r in
+    let (left, right) = (sides.contains(.lhs), sides.contains(.rhs))
+    return batch.presentRelations.map { r in
       let count = batch.positionsByRelation[r].count
-      let lhsIn = inBatch(count, &rng), rhsIn = inBatch(count, &rng)
+      let lhsIn = left ? inBatch(count, &rng) : [], rhsIn = right ? inBatch(count, &rng) : []
       let nl = schema.tables[schema.lhsTable[r]].numEmbeddings, nr = schema.tables[schema.rhsTable[r]].numEmbeddings
-      let lhsG = (0..<globalNegatives).map { _ in rng.int(below: nl) }
-      let rhsG = (0..<globalNegatives).map { _ in rng.int(below: nr) }
+      let lhsG = left ? (0..<globalNegatives).map { _ in rng.int(below: nl) } : []
+      let rhsG = right ? (0..<globalNegatives).map { _ in rng.int(below: nr) } : []
       return RelationNegatives(relation: r, lhsInBatch: lhsIn, rhsInBatch: rhsIn, lhsGlobal: lhsG, rhsGlobal: rhsG)
     }
   }

@@ -61,8 +61,8 @@ public struct TwHINForward {
 public struct TwHINLoss: Equatable, Sendable {
   public var sampler: NegativeSampler
 
-  public init(inBatchNegatives: Int, globalNegatives: Int = 0) throws {
-    sampler = try NegativeSampler(inBatchNegatives: inBatchNegatives, globalNegatives: globalNegatives)
+  public init(inBatchNegatives: Int, globalNegatives: Int = 0, sides: [TwHINSide] = TwHINSide.allCases) throws {
+    sampler = try NegativeSampler(inBatchNegatives: inBatchNegatives, globalNegatives: globalNegatives, sides: sides)
   }
 
   /// Samples the negatives from `rng`, then scores the batch.

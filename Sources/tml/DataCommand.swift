@@ -6,7 +6,7 @@ import TwHIN
 /// `tml data`: importers from public dataset formats.
 struct DataCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "data", abstract: "Import public datasets into SwiftTML's formats.", subcommands: [KG.self, MovieLens.self, MovieLensEval.self, SNAP.self])
+    commandName: "data", abstract: "Import public datasets into SwiftTML's formats.", subcommands: [KG.self, MovieLens.self, MovieLensEval.self, MovieLensFeedCommand.self, SNAP.self])
 
   struct KG: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -151,7 +151,7 @@ private func printWritten(_ files: [URL], config: URL) {
 }
 
 /// The `--format` option of the MovieLens commands.
-private func ratingFormat(_ option: String) throws -> RatingLog.Format {
+func ratingFormat(_ option: String) throws -> RatingLog.Format {
   guard let f = RatingLog.Format(rawValue: option) else { throw TwHINError("--format \(option): use auto, 100k, 1m or 25m") }
   return f
 }

@@ -11,6 +11,7 @@ struct Demo: ParsableCommand {
   @Option(help: "Simulated users (authors, topics, tweets and impressions scale with it).") var users: Int = 2000
   @Option(help: "Random seed: the same seed prints the same feed.") var seed: UInt64 = 0
   @Option(help: "Output directory (graph, embeddings, TFRecords, checkpoints, metrics, report.html).") var out: String = "runs/demo"
+  @Option(help: "Find the feed's nearest authors with an HNSW index of this search breadth instead of the exact scan.") var annEf: Int?
 
   func validate() throws {
     guard users >= 20 else { throw ValidationError("--users must be at least 20") }
@@ -18,7 +19,8 @@ struct Demo: ParsableCommand {
 
   func run() throws {
     let start = Date()
-    let options = DemoOptions(users: users, seed: seed, outDirectory: URL(fileURLWithPath: out))
+    var options = DemoOptions(users: users, seed: seed, outDirectory: URL(fileURLWithPath: out))
+    options.annSearchBreadth = annEf
     var bar: ProgressBar?
     let result = try ForYouDemo(options: options).run { event in
       switch event {

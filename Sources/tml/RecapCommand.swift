@@ -8,8 +8,8 @@ import TMLTrain
 /// `tml recap …`: the Heavy Ranker.
 struct RecapCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "recap", abstract: "The Heavy Ranker: generate data, train, evaluate, predict, score, import PyTorch weights.",
-    subcommands: [GenerateData.self, Train.self, Eval.self, Predict.self, Score.self, ImportTorch.self])
+    commandName: "recap", abstract: "The Heavy Ranker: generate data, train, evaluate, predict, score, import PyTorch weights, export to ONNX.",
+    subcommands: [GenerateData.self, Train.self, Eval.self, Predict.self, Score.self, ImportTorch.self, ExportONNX.self, ExportInputs.self])
 
   struct Common: ParsableArguments {
     @Option(name: .shortAndLong, help: "The run's YAML config (e.g. configs/recap/small.yaml).") var config: String

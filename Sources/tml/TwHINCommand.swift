@@ -1,4 +1,5 @@
 import ArgumentParser
+import TMLANN
 import Foundation
 import TMLDistributed
 import TMLMetrics
@@ -9,7 +10,7 @@ import TwHIN
 struct TwHINCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "twhin", abstract: "TwHIN graph embeddings: generate a planted graph, train, evaluate, export, query neighbours.",
-    subcommands: [GenerateGraph.self, Train.self, Eval.self, Export.self, Neighbors.self])
+    subcommands: [GenerateGraph.self, Train.self, Eval.self, Export.self, Neighbors.self, BuildANN.self])
 
   struct GenerateGraph: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate-graph",
@@ -138,7 +139,7 @@ struct TwHINCommand: ParsableCommand {
 
   struct Neighbors: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "The k best rhs for (lhs, relation) by exact score ⟨e_lhs, e_rhs + t_r⟩.")
+      abstract: "The k best rhs for (lhs, relation) by score ⟨e_lhs, op_r(e_rhs)⟩: an exact scan, or an HNSW index with --ann.")
     @Option(name: .shortAndLong, help: "The run's YAML config.") var config: String
     @Flag(help: "Leave ${VAR}s that are not set in the environment as written (the original's safe_substitute) instead of failing.") var allowUnsetEnv = false
     @Option(help: "A save dir (newest step) or a step_<N> checkpoint directory.") var checkpoint: String
@@ -147,10 +148,12 @@ struct TwHINCommand: ParsableCommand {
     @Option(help: "How many neighbours.") var k: Int = 10
     @Flag(help: "Skip rhs already linked to lhs by this relation in train_data.") var excludeKnown = false
     @Option(help: "TSV with columns table, row, community (e.g. generate-graph's communities.tsv) to annotate the output.") var labels: String?
+    @Flag(help: "Search the checkpoint's HNSW index (tml twhin build-ann) instead of scanning every rhs.") var ann = false
+    @Option(help: "With --ann: the search breadth (larger: closer to the exact answer, slower).") var ef: Int = 100
 
     func run() throws {
       let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
-      let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
+      let (model, step, directory) = try run.loadModel(checkpointAt: URL(fileURLWithPath: checkpoint))
       var known: KnownEdges? = nil
       if excludeKnown {
         let bars = WorkProgressBars()
@@ -159,10 +162,16 @@ struct TwHINCommand: ParsableCommand {
       }
       let r = try run.schema.relationIndex(named: relation)
       let lhsTable = run.schema.tables[run.schema.lhsTable[r]].name, rhsTable = run.schema.tables[run.schema.rhsTable[r]].name
-      let list = try run.neighbors(model, relation: relation, lhs: lhs, k: k, excluding: known)
+      var index: TwHINANN? = nil
+      if ann {
+        index = TwHINANN(model: model)
+        try index!.load(tables: [run.schema.rhsTable[r]], checkpoint: directory)
+      }
+      let list = try run.neighbors(model, relation: relation, lhs: lhs, k: k, excluding: known,
+                                   search: index.map { i in { row, rel in try i.neighbors(lhs: row, relation: rel, k: k, ef: ef, excluding: known) } })
       let tags = try labels.map(TwHINReport.readLabels) ?? [:]
       let own = tags[lhsTable]?[Int(lhs)]
-      print("\(relation) neighbours of \(lhsTable) \(lhs)\(own.map { " (community \($0))" } ?? "") at step \(step)\(excludeKnown ? ", excluding known edges" : ""):")
+      print("\(relation) neighbours of \(lhsTable) \(lhs)\(own.map { " (community \($0))" } ?? "") at step \(step)\(excludeKnown ? ", excluding known edges" : "")\(ann ? ", HNSW index, ef \(ef)" : ""):")
       for (i, n) in list.enumerated() {
         let tag = tags[rhsTable]?[n.row].map { "  community \($0)\($0 == own ? " ✓" : "")" } ?? ""
         print(String(format: "%3d. %@ %-10lld score %8.4f%@", i + 1, rhsTable, n.id, n.score, tag))

@@ -31,3 +31,19 @@ final class MPICollectiveTests: XCTestCase {
     }
   }
 }
+
+/// Commands that write one output refuse to start as one of several ranks (N copies would
+/// race on the same files), naming the rank count and what to do.
+final class MPIRefusalTests: XCTestCase {
+  func testAOneProcessCommandUnderMPIRunIsAnErrorOnEveryRank() throws {
+    try XCTSkipIf(MPILauncher.mpirun() == nil, "mpirun is not installed (bash scripts/install-deps.sh installs Open MPI)")
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: MPICollectiveTests.tml), "\(MPICollectiveTests.tml) is not built")
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("tml-refusal-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let r = try MPILauncher.run(ranks: 2, program: MPICollectiveTests.tml,
+                                arguments: ["twhin", "generate-graph", "--out", out], timeout: 60)
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("started as one of 2 mpirun ranks; start it without mpirun"), r.output)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing is written")
+  }
+}

@@ -118,6 +118,9 @@ final class TwHINConfigTests: XCTestCase {
     XCTAssertEqual(c.validationData.holdoutFraction, 0.25)
     XCTAssertEqual(c.validationData.rowRange.start, 8)
     XCTAssertEqual(c.validationData.rowRange.count, 12)
+    XCTAssertNil(c.trainData.negativeSides, "absent: not written back, so existing configs hash as before")
+    XCTAssertEqual(c.trainData.sides, [.lhs, .rhs], "the original's both sides by default")
+    XCTAssertEqual(try decode([("      limit: 3\n", "      limit: 3\n      negative_sides: [rhs]\n")]).validationData.sides, [.rhs])
   }
 
   func testTableOptimizersMapToTheFusedKernelsTorchrecRuns() throws {
@@ -176,6 +179,9 @@ final class TwHINConfigTests: XCTestCase {
     assertConfigError([("      limit: 3", "      limit: 3\n      holdout_fraction: 1.5")], path: "validation_data.holdout_fraction", mentions: ["between 0 and 1"])
     assertConfigError([("      in_batch_negatives: 2\n    validation_data", "      in_batch_negatives: 2\n      holdout_fraction: 0.1\n    validation_data")],
                       path: "train_data.holdout_fraction", mentions: ["validation_data"])
+    assertConfigError([("      limit: 3", "      limit: 3\n      negative_sides: []")], path: "validation_data.negative_sides", mentions: ["lhs, rhs or both"])
+    assertConfigError([("      limit: 3", "      limit: 3\n      negative_sides: [rhs, rhs]")], path: "validation_data.negative_sides", mentions: ["each once"])
+    assertConfigError([("      limit: 3", "      limit: 3\n      negative_sides: [tail]")], path: "validation_data.negative_sides[0]", mentions: ["lhs, rhs"])
     assertConfigError([("      limit: 3", "      limit: 3\n      format: orc")], path: "validation_data.format", mentions: ["parquet, csv, tsv"])
   }
 }

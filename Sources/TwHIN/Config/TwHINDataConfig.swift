@@ -19,6 +19,10 @@ import TMLTrain
 ///     eval_every_n_epochs: 10             validation_data only: both-side filtered MRR every n epochs
 ///     early_stopping_patience: 3          validation_data only: stop after this many such evaluations
 ///                                         without a better MRR and keep the best model
+///     negative_sides: [lhs, rhs]          which sides get negatives: [lhs, rhs] (default, the
+///                                         original: corrupt both ends of each edge), [rhs] (only
+///                                         other rhs nodes per lhs: "which item instead", the
+///                                         retrieval question) or [lhs]
 ///
 /// `limit` and `offset` count batches of `per_replica_batch_size` edges, in file order
 /// (files sorted by name): edges [offset·B, (offset + limit)·B). The original's local
@@ -40,12 +44,16 @@ public struct TwHINDataConfig: Codable, Equatable, Sendable {
   public var evalEveryNEpochs: Int?
   /// Stop after this many periodic evaluations without a better validation MRR (SwiftTML).
   public var earlyStoppingPatience: Int?
+  /// `negative_sides` as written (SwiftTML); nil = both, the original's behaviour. Read `sides`.
+  public var negativeSides: [TwHINSide]?
+  /// The sides negatives are drawn for: `negative_sides`, or [lhs, rhs] when absent.
+  public var sides: [TwHINSide] { negativeSides ?? TwHINSide.allCases }
 
   enum CodingKeys: String, CodingKey, CaseIterable {
     case dataRoot = "data_root", perReplicaBatchSize = "per_replica_batch_size", globalNegatives = "global_negatives"
     case inBatchNegatives = "in_batch_negatives", limit, offset, format, columns, unknownIds = "unknown_ids"
     case holdoutFraction = "holdout_fraction", evalEveryNEpochs = "eval_every_n_epochs"
-    case earlyStoppingPatience = "early_stopping_patience"
+    case earlyStoppingPatience = "early_stopping_patience", negativeSides = "negative_sides"
   }
 
   public init(dataRoot: String, perReplicaBatchSize: Int, globalNegatives: Int = 0, inBatchNegatives: Int = 10, limit: Int? = nil,
@@ -77,6 +85,11 @@ public struct TwHINDataConfig: Codable, Equatable, Sendable {
     holdoutFraction = try c.decodeIfPresent(.holdoutFraction)
     evalEveryNEpochs = try c.decodeIfPresent(.evalEveryNEpochs, .positive)
     earlyStoppingPatience = try c.decodeIfPresent(.earlyStoppingPatience, .positive)
+    negativeSides = try c.decodeIfPresent(.negativeSides)
+    if let n = negativeSides, n.isEmpty || Set(n).count != n.count {
+      throw c.error(.negativeSides, .invalidValue, "'negative_sides' must name lhs, rhs or both, each once; got [\(n.map(\.rawValue).joined(separator: ", "))]",
+                    "Use [lhs, rhs] (the default), [rhs] or [lhs].")
+    }
     if earlyStoppingPatience != nil && evalEveryNEpochs == nil {
       throw c.error(.earlyStoppingPatience, .invalidValue, "early_stopping_patience needs periodic evaluations",
                     "Add eval_every_n_epochs (e.g. 10) next to it.")
@@ -95,6 +108,11 @@ public struct TwHINDataConfig: Codable, Equatable, Sendable {
     let b = perReplicaBatchSize
     return ((offset ?? 0) * b, limit.map { $0 * b })
   }
+}
+
+/// One end of an edge: `lhs` (the relation's source table) or `rhs` (its target table).
+public enum TwHINSide: String, ConfigEnum {
+  case lhs, rhs
 }
 
 /// Edge file format (SwiftTML extension `format:`).

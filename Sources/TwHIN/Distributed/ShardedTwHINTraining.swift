@@ -58,7 +58,7 @@ extension TwHINRun {
     }
     let d = config.trainData
     let trainer = try ShardedTwHINTrainer(
-      full: full, comm: comm, loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
+      full: full, comm: comm, loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives, sides: d.sides),
       tableOptimizers: config.tableOptimizers(), translationOptimizer: config.translationOptimizer(), seed: seed)
     if let last = resumed {
       try trainer.loadOptimizerStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)

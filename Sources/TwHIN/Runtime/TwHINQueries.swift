@@ -15,7 +15,7 @@ extension TwHINRun {
     let steps = config.training.numEvalSteps
     let (cap, overflow) = max(steps, 0).multipliedReportingOverflow(by: d.perReplicaBatchSize)
     let used = steps < 0 || overflow ? edges : edges.prefix(cap)
-    let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
+    let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives, sides: d.sides),
                                        batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: true, seed: seed)
     var result = try evaluator.evaluate(model, edges: used, known: known) { onEvent(.evaluating($0)) }
     if let known { result.linkPrediction = try LinkPredictionEvaluator().evaluate(model, edges: used, known: known) }
@@ -33,11 +33,18 @@ extension TwHINRun {
 
   /// Loads the model of a checkpoint: a `step_<N>` directory, or a save dir (its newest step).
   public func loadModel(checkpoint directory: URL) throws -> (model: TwHINModel, step: Int) {
+    let (model, step, _) = try loadModel(checkpointAt: directory)
+    return (model, step)
+  }
+
+  /// `loadModel`, also returning the `step_<N>` directory it read (where files that belong
+  /// to this checkpoint, such as ANN indexes, live).
+  public func loadModel(checkpointAt directory: URL) throws -> (model: TwHINModel, step: Int, directory: URL) {
     let ckpt = try TwHINRun.loadCheckpoint(directory)
     let model = try TwHINModel(schema: schema, dim: dim, embeddingInit: .uniform(low: 0, high: 0), translationInit: .zeros)
     try model.loadStateDict(ckpt.model, origin: ckpt.directory.appendingPathComponent("model.safetensors").path)
     model.eval()
-    return (model, ckpt.state.step)
+    return (model, ckpt.state.step, ckpt.directory)
   }
 
   static func loadCheckpoint(_ directory: URL) throws -> Checkpoint {
@@ -62,8 +69,11 @@ extension TwHINRun {
   /// The k best rhs of (raw lhs id, relation) by exact score, with raw ids through the
   /// vocabularies. With `excludeTraining`, rhs already linked to lhs in the training
   /// edges are skipped (new recommendations only).
+  /// `search`, when given, finds the neighbours of (lhs row, relation) instead of the exact
+  /// scan (e.g. an ANN index); ids are mapped through the vocabularies either way.
   public func neighbors(_ model: TwHINModel, relation: String, lhs rawID: Int64, k: Int,
-                        excluding known: KnownEdges? = nil) throws -> [(row: Int, id: Int64, score: Float)] {
+                        excluding known: KnownEdges? = nil,
+                        search: ((_ lhsRow: Int, _ relation: Int) throws -> [Neighbor])? = nil) throws -> [(row: Int, id: Int64, score: Float)] {
     let r = try schema.relationIndex(named: relation)
     let vocabs = try vocabularies()
     let lhsTable = schema.lhsTable[r], rhsTable = schema.rhsTable[r]
@@ -76,7 +86,8 @@ extension TwHINRun {
     } else {
       row = Int(rawID)
     }
-    return try model.neighbors(lhs: row, relation: r, k: k, excluding: known).map { n in
+    let found = try search?(row, r) ?? model.neighbors(lhs: row, relation: r, k: k, excluding: known)
+    return found.map { n in
       (n.id, vocabs[rhsTable]?.id(ofRow: n.id) ?? Int64(n.id), n.score)
     }
   }

@@ -177,7 +177,7 @@ public final class TwHINRun {
   /// A trainer with the config's table and translation optimizers and in-batch / global negatives.
   public func makeTrainer(_ model: TwHINModel) throws -> TwHINTrainer {
     let d = config.trainData
-    return try TwHINTrainer(model: model, loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives),
+    return try TwHINTrainer(model: model, loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives, sides: d.sides),
                             tableOptimizers: config.tableOptimizers(), translationOptimizer: config.translationOptimizer(),
                             seed: seed)
   }

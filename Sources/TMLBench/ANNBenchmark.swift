@@ -1,0 +1,122 @@
+import CHNSW
+import Foundation
+import TMLANN
+import TwHIN
+
+/// `tml bench ann`: HNSW against the exact scan on n random d-vectors (rows and queries drawn
+/// i.i.d. N(0, I), or uniform on the unit sphere), maximum inner product, k = 10.
+///
+///     recall@k = |HNSW top-k ∩ exact top-k| / k, averaged over the queries
+///     speed-up = exact scan time per query / HNSW time per query   (both on one thread)
+///
+/// The exact scan is ⟨q, x_i⟩ for every row with the index's own SIMD dot kernel and a
+/// size-k heap: one pass over the n·d floats, bound by memory bandwidth at this size.
+public struct ANNBenchmark {
+  public enum Distribution: String, Sendable { case gaussian, sphere }
+
+  public var rows: Int
+  public var dimension: Int
+  public var queries: Int
+  public var k: Int
+  public var parameters: HNSWParameters
+  public var efs: [Int]
+  public var buildThreads: Int
+  public var distribution: Distribution
+  public var seed: UInt64
+
+  public init(rows: Int = 1_000_000, dimension: Int = 128, queries: Int = 200, k: Int = 10, parameters: HNSWParameters = HNSWParameters(),
+              efs: [Int] = [10, 20, 50, 100, 200, 400], buildThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+              distribution: Distribution = .gaussian, seed: UInt64 = 1) {
+    self.rows = rows
+    self.dimension = dimension
+    self.queries = queries
+    self.k = k
+    self.parameters = parameters
+    self.efs = efs
+    self.buildThreads = buildThreads
+    self.distribution = distribution
+    self.seed = seed
+  }
+
+  public struct Point: Sendable {
+    public var ef: Int
+    public var recall: Double
+    public var millisecondsPerQuery: Double
+    public var speedup: Double
+  }
+
+  public struct Result: Sendable {
+    public var buildSeconds: Double
+    public var exactMillisecondsPerQuery: Double
+    public var points: [Point]
+    public var kernel: String
+  }
+
+  /// `progress(phase, done, total)` reports the build and the exact scans.
+  public func run(progress: ((String, Int, Int) -> Void)? = nil) throws -> Result {
+    let data = draw(rows, seed: seed), q = draw(queries, seed: seed &+ 1)
+    let start = Date()
+    let index = try HNSWIndex(vectors: data, dimension: dimension, parameters: parameters, threads: buildThreads) { done, n in
+      progress?("build", done, n)
+    }
+    let buildSeconds = Date().timeIntervalSince(start)
+
+    var truth: [Set<Int>] = []
+    var scores = [Float](repeating: 0, count: rows)
+    let exactStart = Date()
+    try data.withUnsafeBufferPointer { x in
+      try q.withUnsafeBufferPointer { qp in
+        for i in 0..<queries {
+          tml_inner_products(x.baseAddress!, rows, dimension, qp.baseAddress! + i * dimension, &scores)
+          var top = TopK(k: k)
+          for v in 0..<rows { top.offer(id: v, score: scores[v]) }
+          truth.append(Set(top.sorted().map(\.id)))
+          progress?("exact scan", i + 1, queries)
+          if i == queries - 1, truth.count != queries { throw TwHINError("exact scan: lost queries") }
+        }
+      }
+    }
+    let exactMs = Date().timeIntervalSince(exactStart) * 1000 / Double(queries)
+
+    var points: [Point] = []
+    for ef in efs {
+      index.ef = ef
+      let t0 = Date()
+      let found = try index.search(queries: q, k: k, threads: 1)
+      let ms = Date().timeIntervalSince(t0) * 1000 / Double(queries)
+      let hits = zip(found, truth).map { f, t in f.filter { t.contains($0.id) }.count }.reduce(0, +)
+      points.append(Point(ef: ef, recall: Double(hits) / Double(queries * k), millisecondsPerQuery: ms, speedup: exactMs / ms))
+    }
+    return Result(buildSeconds: buildSeconds, exactMillisecondsPerQuery: exactMs, points: points, kernel: HNSWIndex.kernel)
+  }
+
+  /// n rows of the distribution (SplitMix64 + Box–Muller; sphere: normalised Gaussians).
+  func draw(_ n: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    func next() -> UInt64 {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      var z = state
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    var out = [Float](repeating: 0, count: n * dimension)
+    var i = 0
+    while i < out.count {
+      let u = max(Double(next() >> 11) / Double(1 << 53), 1e-300), v = Double(next() >> 11) / Double(1 << 53)
+      let r = (-2 * log(u)).squareRoot()
+      out[i] = Float(r * cos(2 * .pi * v))
+      if i + 1 < out.count { out[i + 1] = Float(r * sin(2 * .pi * v)) }
+      i += 2
+    }
+    if distribution == .sphere {
+      for row in 0..<n {
+        var s: Float = 0
+        for j in 0..<dimension { s += out[row * dimension + j] * out[row * dimension + j] }
+        let inv = 1 / max(s.squareRoot(), 1e-12)
+        for j in 0..<dimension { out[row * dimension + j] *= inv }
+      }
+    }
+    return out
+  }
+}
