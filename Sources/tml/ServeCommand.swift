@@ -14,6 +14,7 @@ struct Serve: ParsableCommand {
   @Option(help: "The ranker's YAML config (e.g. configs/recap/small.yaml).") var rankerConfig: String?
   @Option(help: "TwHIN checkpoint: a save dir (newest step) or a step_<N> directory.") var twhin: String?
   @Option(help: "The TwHIN YAML config (e.g. configs/twhin/planted.yaml).") var twhinConfig: String?
+  @Option(help: "Load the TwHIN checkpoint's HNSW indexes (tml twhin build-ann) and search them with this breadth when a request says \"exact\": false.") var twhinAnnEf: Int?
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
   @Option(help: "Inference arithmetic: fp32, or bf16 (see docs/engine.md).") var precision: Precision = .fp32
@@ -42,7 +43,7 @@ struct Serve: ParsableCommand {
     if let weights { options.weights = try EngagementScore(overridesFrom: weights) }
     try options.check()
     let store = ModelStore(ranker: ranker.map { ModelSource(config: rankerConfig!, checkpoint: $0) },
-                           twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0) })
+                           twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0, annEf: twhinAnnEf) })
     let server = ServeServer(core: ServeCore(options: options, store: store))
     let watcher = watchSeconds > 0 ? CheckpointWatcher(store: store, intervalSeconds: watchSeconds, onEvent: { print($0); fflush(stdout) }) : nil
     store.startLoading {

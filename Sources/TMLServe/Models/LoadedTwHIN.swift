@@ -17,6 +17,7 @@ public final class LoadedTwHIN: @unchecked Sendable {
   public let version: String
   public let exact: ExactNeighborScan
   /// Approximate indexes by relation index, used when a request says `"exact": false`.
+  /// Set while loading, before the model is shared.
   public var approximate: [Int: any NeighborSource] = [:]
 
   public init(run: TwHINRun, model: TwHINModel, checkpoint: String, step: Int, loadNumber: Int) throws {
@@ -30,12 +31,15 @@ public final class LoadedTwHIN: @unchecked Sendable {
   }
 
   /// Loads `checkpoint` (a save dir: its newest step, or a `step_<N>` directory) of the
-  /// TwHIN config at `configPath`.
-  public static func load(configPath: String, checkpoint: String, loadNumber: Int) throws -> LoadedTwHIN {
+  /// TwHIN config at `configPath`; with `annEf`, also the checkpoint's saved HNSW indexes
+  /// (`HNSWNeighborSource.plug`), searched with that breadth when a request says `exact: false`.
+  public static func load(configPath: String, checkpoint: String, loadNumber: Int, annEf: Int? = nil) throws -> LoadedTwHIN {
     let run = try TwHINRun(configPath: configPath)
     let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
     let dir = CheckpointManager(saveDir: URL(fileURLWithPath: checkpoint)).steps().last?.url.path ?? checkpoint
-    return try LoadedTwHIN(run: run, model: model, checkpoint: dir, step: step, loadNumber: loadNumber)
+    let loaded = try LoadedTwHIN(run: run, model: model, checkpoint: dir, step: step, loadNumber: loadNumber)
+    if let annEf { try HNSWNeighborSource.plug(into: loaded, ef: annEf) }
+    return loaded
   }
 
   /// The row of raw id `id` in table `table` (through its vocabulary when it has one); a
