@@ -106,6 +106,8 @@ let package = Package(
     .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
     .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO", "TMLDistributed"]),
+    .testTarget(name: "TMLONNXTests", dependencies: ["TMLONNX", "Recap", "TMLNN", "TMLTensor", "TMLData", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor"]),
     .testTarget(
       name: "TMLServeTests",
       dependencies: [
@@ -115,8 +117,6 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .testTarget(name: "TMLONNXTests", dependencies: ["TMLONNX", "Recap", "TMLNN", "TMLTensor", "TMLData", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor"]),
     .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
   ],
   swiftLanguageModes: [.v5],

@@ -4,7 +4,9 @@ import TMLANN
 import TwHIN
 
 /// `tml bench ann`: HNSW against the exact scan on n random d-vectors (rows and queries drawn
-/// i.i.d. N(0, I), or uniform on the unit sphere), maximum inner product, k = 10.
+/// i.i.d. N(0, I), uniform on the unit sphere, or `clustered`: a mixture of n/1000 Gaussian
+/// clusters, centre ~ N(0, I), spread 0.25 per coordinate, like trained embedding tables
+/// more than i.i.d. noise), maximum inner product, k = 10.
 ///
 ///     recall@k = |HNSW top-k ∩ exact top-k| / k, averaged over the queries
 ///     speed-up = exact scan time per query / HNSW time per query   (both on one thread)
@@ -12,7 +14,7 @@ import TwHIN
 /// The exact scan is ⟨q, x_i⟩ for every row with the index's own SIMD dot kernel and a
 /// size-k heap: one pass over the n·d floats, bound by memory bandwidth at this size.
 public struct ANNBenchmark {
-  public enum Distribution: String, Sendable { case gaussian, sphere }
+  public enum Distribution: String, Sendable { case gaussian, sphere, clustered }
 
   public var rows: Int
   public var dimension: Int
@@ -109,6 +111,21 @@ public struct ANNBenchmark {
       if i + 1 < out.count { out[i + 1] = Float(r * sin(2 * .pi * v)) }
       i += 2
     }
+    if distribution == .clustered {
+      let c = max(1, rows / 1000)
+      // The centres come from the benchmark's seed, so rows and queries share them.
+      var centreDraw = RandomCentre(state: self.seed ^ 0xCE17)
+      var centres = [Float](repeating: 0, count: c * dimension)
+      for j in 0..<centres.count {
+        let u = max(Double(centreDraw.next() >> 11) / Double(1 << 53), 1e-300), v = Double(centreDraw.next() >> 11) / Double(1 << 53)
+        centres[j] = Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+      }
+      var centreOf = RandomCentre(state: seed ^ 0xC1A5)
+      for row in 0..<n {
+        let k = Int(centreOf.next() % UInt64(c))
+        for j in 0..<dimension { out[row * dimension + j] = centres[k * dimension + j] + 0.25 * out[row * dimension + j] }
+      }
+    }
     if distribution == .sphere {
       for row in 0..<n {
         var s: Float = 0
@@ -118,5 +135,17 @@ public struct ANNBenchmark {
       }
     }
     return out
+  }
+}
+
+/// Cluster assignments for `ANNBenchmark`'s clustered rows (SplitMix64, its own stream).
+struct RandomCentre {
+  var state: UInt64
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
   }
 }

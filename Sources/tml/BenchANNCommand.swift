@@ -12,14 +12,14 @@ extension Bench {
     @Option(help: "Rows of the indexed matrix.") var rows: Int = 1_000_000
     @Option(help: "Vector dimension.") var dim: Int = 128
     @Option(help: "Queries (each scanned exactly for the ground truth).") var queries: Int = 200
-    @Option(help: "gaussian (N(0, I)) or sphere (unit vectors).") var distribution: String = "gaussian"
+    @Option(help: "gaussian (N(0, I)), sphere (unit vectors) or clustered (rows/1000 Gaussian clusters).") var distribution: String = "gaussian"
     @Option(help: "HNSW links per node and layer.") var m: Int = 16
     @Option(help: "Candidate list while inserting.") var efConstruction: Int = 200
     @Option(help: "Search breadths to measure, comma-separated.") var ef: String = "10,20,50,100,200,400,800"
     @Option(help: "Threads inserting (queries run on one thread, as the exact scan).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-      guard let dist = ANNBenchmark.Distribution(rawValue: distribution) else { throw ValidationError("--distribution must be gaussian or sphere") }
+      guard let dist = ANNBenchmark.Distribution(rawValue: distribution) else { throw ValidationError("--distribution must be gaussian, sphere or clustered") }
       let efs = try ef.split(separator: ",").map { s -> Int in
         guard let v = Int(s.trimmingCharacters(in: .whitespaces)), v > 0 else { throw ValidationError("--ef: \"\(s)\" is not a positive integer") }
         return v

@@ -7,7 +7,7 @@ import TMLTensor
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks (build with -c release). Default: the tensor engine.",
-    subcommands: [Engine.self, GEMM.self, DataRead.self, RecapModel.self, TwHINModel.self, DistributedModel.self, ANN.self, ServeModel.self], defaultSubcommand: Engine.self)
+    subcommands: [Engine.self, GEMM.self, DataRead.self, RecapModel.self, TwHINModel.self, DistributedModel.self, ServeModel.self, ANN.self], defaultSubcommand: Engine.self)
 }
 
 extension Bench {

@@ -14,7 +14,6 @@ struct Serve: ParsableCommand {
   @Option(help: "The ranker's YAML config (e.g. configs/recap/small.yaml).") var rankerConfig: String?
   @Option(help: "TwHIN checkpoint: a save dir (newest step) or a step_<N> directory.") var twhin: String?
   @Option(help: "The TwHIN YAML config (e.g. configs/twhin/planted.yaml).") var twhinConfig: String?
-  @Option(help: "Load the TwHIN checkpoint's HNSW indexes (tml twhin build-ann) and search them with this breadth when a request says \"exact\": false.") var twhinAnnEf: Int?
   @Option(help: "Address to listen on.") var host = "127.0.0.1"
   @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
   @Option(help: "Inference arithmetic: fp32, or bf16 (see docs/engine.md).") var precision: Precision = .fp32
@@ -23,6 +22,7 @@ struct Serve: ParsableCommand {
   @Option(help: "Most candidates per request (more: 413).") var maxCandidates = 1000
   @Option(help: "Largest request body in bytes (more: 413).") var maxBodyBytes = 64 << 20
   @Option(help: "YAML/JSON {head: weight} overriding the default (April 2023) engagement weights.") var weights: String?
+  @Option(help: "Search breadth of the TwHIN checkpoint's HNSW indexes (tml twhin build-ann), used by \"exact\": false requests.") var annEf = 100
   @Option(help: "Every this many seconds, reload a model whose save dir has a newer checkpoints/step_<N> (0: never).") var watchSeconds: Double = 0
 
   func validate() throws {
@@ -43,7 +43,8 @@ struct Serve: ParsableCommand {
     if let weights { options.weights = try EngagementScore(overridesFrom: weights) }
     try options.check()
     let store = ModelStore(ranker: ranker.map { ModelSource(config: rankerConfig!, checkpoint: $0) },
-                           twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0, annEf: twhinAnnEf) })
+                           twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0) },
+                           loadTwHIN: { [annEf] in try LoadedTwHIN.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1, annSearchBreadth: annEf) })
     let server = ServeServer(core: ServeCore(options: options, store: store))
     let watcher = watchSeconds > 0 ? CheckpointWatcher(store: store, intervalSeconds: watchSeconds, onEvent: { print($0); fflush(stdout) }) : nil
     store.startLoading {

@@ -1,5 +1,6 @@
 import Foundation
 import TMLANN
+import TMLNN
 import TwHIN
 import XCTest
 @testable import TMLServe
@@ -59,6 +60,29 @@ final class NeighborsAndFeedTests: XCTestCase {
     }
   }
 
+  /// An HNSW index saved in the checkpoint's ann/ folder is loaded with the model and answers
+  /// `exact: false`; with a breadth above the table size its neighbours are the exact ones.
+  func testASavedHNSWIndexAnswersInexactRequests() async throws {
+    let step = try XCTUnwrap(CheckpointManager(saveDir: fixtures.twhinSaveDir).steps().last?.url)
+    let plain = try twhin()
+    let fav = try plain.run.schema.relationIndex(named: "fav"), table = plain.run.schema.rhsTable[fav]
+    let (index, crc) = try TwHINANN.build(model: plain.model, table: table, parameters: HNSWParameters(), threads: 1)
+    try ANNIndexFile.write(index, table: plain.run.schema.tables[table].name, parameters: HNSWParameters(), tableCRC32C: crc, checkpoint: step)
+    defer { try? FileManager.default.removeItem(at: step.appendingPathComponent("ann")) }
+    let t = try LoadedTwHIN.load(configPath: fixtures.twhinConfig, checkpoint: fixtures.twhinSaveDir.path, loadNumber: 1, annSearchBreadth: 1000)
+    try await withServer(ModelStore(ranker: nil, twhin: t)) { server in
+      for lhs in [0, 4, 49] {
+        let reply = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": \#(lhs), "k": 10, "exact": false}"#).body)
+        XCTAssertEqual(reply["method"], .string("hnsw"))
+        let expected = try t.model.neighbors(lhs: lhs, relation: fav, k: 10)
+        XCTAssertEqual(reply["neighbors"]!.elements!.map { $0["row"]!.int! }, expected.map(\.id), "lhs \(lhs)")
+        // follow's rhs table (author) has no index: the exact scan answers.
+        let follow = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "follow", "lhs": \#(lhs), "k": 3, "exact": false}"#).body)
+        XCTAssertEqual(follow["method"], .string("exact"))
+      }
+    }
+  }
+
   func testNeighborsRequestErrorsNameTheMember() async throws {
     try await withServer(ModelStore(ranker: nil, twhin: try twhin())) { server in
       for (body, needle) in [
@@ -109,35 +133,6 @@ final class NeighborsAndFeedTests: XCTestCase {
       let ranked = try parseJSON(try await server.call("/v1/rank", body: rankBody).body)
       XCTAssertEqual(ranked["candidates"]!.elements!.map { $0["id"]!.stringValue! }, feed.map { $0["id"]!.stringValue! })
       for (a, b) in zip(ranked["candidates"]!.elements!, feed) { XCTAssertEqual(a["score"]!.double!, b["score"]!.double!, accuracy: 1e-9) }
-    }
-  }
-
-  func testTheCheckpointsHNSWIndexAnswersInexactRequests() async throws {
-    // A copy of the TwHIN checkpoint with an HNSW index over the tweet table (the rhs of fav).
-    let dir = fixtures.dir.appendingPathComponent("twhin-ann-\(UUID().uuidString)")
-    try FileManager.default.copyItem(at: fixtures.twhinSaveDir, to: dir)
-    let base = try twhin()
-    let stepDir = dir.appendingPathComponent("checkpoints/step_1")
-    let tweet = try base.run.schema.tableIndex(named: "tweet")
-    let parameters = HNSWParameters(m: 8, efConstruction: 100)
-    let (index, crc) = try TwHINANN.build(model: base.model, table: tweet, parameters: parameters, threads: 1)
-    try ANNIndexFile.write(index, table: "tweet", parameters: parameters, tableCRC32C: crc, checkpoint: stepDir)
-    let store = ModelStore(ranker: nil, twhin: ModelSource(config: fixtures.twhinConfig, checkpoint: dir.path, annEf: 400))
-    let loaded = DispatchSemaphore(value: 0)
-    store.startLoading { loaded.signal() }
-    await withCheckedContinuation { c in DispatchQueue.global().async { loaded.wait(); c.resume() } }
-    XCTAssertEqual(store.twhinState, .ready)
-    try await withServer(store) { server in
-      for lhs in [0, 9, 33] {
-        let inexact = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": \#(lhs), "k": 10, "exact": false}"#).body)
-        XCTAssertEqual(inexact["method"], .string("hnsw(ef=400)"))
-        let exact = try base.model.neighbors(lhs: lhs, relation: 1, k: 10)
-        XCTAssertEqual(inexact["neighbors"]!.elements!.map { $0["row"]!.int! }, exact.map(\.id), "ef above the table size finds the exact top 10")
-        for (g, e) in zip(inexact["neighbors"]!.elements!, exact) { XCTAssertEqual(Float(g["score"]!.double!), e.score, accuracy: 1e-5) }
-        // follow's rhs (author) has no index: the exact scan answers.
-        let follow = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "follow", "lhs": \#(lhs), "k": 3, "exact": false}"#).body)
-        XCTAssertEqual(follow["method"], .string("exact"))
-      }
     }
   }
 }

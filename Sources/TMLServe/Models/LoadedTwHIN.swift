@@ -17,7 +17,6 @@ public final class LoadedTwHIN: @unchecked Sendable {
   public let version: String
   public let exact: ExactNeighborScan
   /// Approximate indexes by relation index, used when a request says `"exact": false`.
-  /// Set while loading, before the model is shared.
   public var approximate: [Int: any NeighborSource] = [:]
 
   public init(run: TwHINRun, model: TwHINModel, checkpoint: String, step: Int, loadNumber: Int) throws {
@@ -31,14 +30,15 @@ public final class LoadedTwHIN: @unchecked Sendable {
   }
 
   /// Loads `checkpoint` (a save dir: its newest step, or a `step_<N>` directory) of the
-  /// TwHIN config at `configPath`; with `annEf`, also the checkpoint's saved HNSW indexes
-  /// (`HNSWNeighborSource.plug`), searched with that breadth when a request says `exact: false`.
-  public static func load(configPath: String, checkpoint: String, loadNumber: Int, annEf: Int? = nil) throws -> LoadedTwHIN {
+  /// TwHIN config at `configPath`.
+  /// HNSW indexes saved in the checkpoint's ann/ folder (`tml twhin build-ann`) are loaded
+  /// and answer `"exact": false` requests with search breadth `annSearchBreadth`.
+  public static func load(configPath: String, checkpoint: String, loadNumber: Int, annSearchBreadth: Int = 100) throws -> LoadedTwHIN {
     let run = try TwHINRun(configPath: configPath)
-    let (model, step) = try run.loadModel(checkpoint: URL(fileURLWithPath: checkpoint))
+    let (model, step, stepDirectory) = try run.loadModel(checkpointAt: URL(fileURLWithPath: checkpoint))
     let dir = CheckpointManager(saveDir: URL(fileURLWithPath: checkpoint)).steps().last?.url.path ?? checkpoint
     let loaded = try LoadedTwHIN(run: run, model: model, checkpoint: dir, step: step, loadNumber: loadNumber)
-    if let annEf { try HNSWNeighborSource.plug(into: loaded, ef: annEf) }
+    try loaded.loadIndexes(checkpointDirectory: stepDirectory, ef: annSearchBreadth)
     return loaded
   }
 

@@ -6,12 +6,9 @@ import TMLData
 public struct ModelSource: Sendable, Equatable {
   public var config: String
   public var checkpoint: String
-  /// TwHIN only: load the checkpoint's HNSW indexes, searched with this breadth.
-  public var annEf: Int?
-  public init(config: String, checkpoint: String, annEf: Int? = nil) {
+  public init(config: String, checkpoint: String) {
     self.config = config
     self.checkpoint = checkpoint
-    self.annEf = annEf
   }
 }
 
@@ -44,7 +41,7 @@ public final class ModelStore: @unchecked Sendable {
 
   public init(ranker: ModelSource?, twhin: ModelSource?,
               loadRanker: @escaping RankerLoader = { try LoadedRanker.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1) },
-              loadTwHIN: @escaping TwHINLoader = { try LoadedTwHIN.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1, annEf: $0.annEf) }) {
+              loadTwHIN: @escaping TwHINLoader = { try LoadedTwHIN.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1) }) {
     rankerSource = ranker
     twhinSource = twhin
     _rankerState = ranker == nil ? .absent : .loading
