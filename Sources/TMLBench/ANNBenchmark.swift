@@ -1,6 +1,7 @@
 import CHNSW
 import Foundation
 import TMLANN
+import TMLTensor
 import TwHIN
 
 /// `tml bench ann`: HNSW against the exact scan on n random d-vectors (rows and queries drawn
@@ -92,37 +93,18 @@ public struct ANNBenchmark {
     return Result(buildSeconds: buildSeconds, exactMillisecondsPerQuery: exactMs, points: points, kernel: HNSWIndex.kernel)
   }
 
-  /// n rows of the distribution (SplitMix64 + Box–Muller; sphere: normalised Gaussians).
+  /// n rows of the distribution (`RandomGenerator` normals; sphere: normalised Gaussians;
+  /// clustered: a centre drawn from the benchmark's seed, so rows and queries share them,
+  /// plus 0.25 × N(0, I)).
   func draw(_ n: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    var out = [Float](repeating: 0, count: n * dimension)
-    var i = 0
-    while i < out.count {
-      let u = max(Double(next() >> 11) / Double(1 << 53), 1e-300), v = Double(next() >> 11) / Double(1 << 53)
-      let r = (-2 * log(u)).squareRoot()
-      out[i] = Float(r * cos(2 * .pi * v))
-      if i + 1 < out.count { out[i + 1] = Float(r * sin(2 * .pi * v)) }
-      i += 2
-    }
+    var rng = RandomGenerator(seed: seed)
+    var out = (0..<(n * dimension)).map { _ in rng.normal() }
     if distribution == .clustered {
       let c = max(1, rows / 1000)
-      // The centres come from the benchmark's seed, so rows and queries share them.
-      var centreDraw = RandomCentre(state: self.seed ^ 0xCE17)
-      var centres = [Float](repeating: 0, count: c * dimension)
-      for j in 0..<centres.count {
-        let u = max(Double(centreDraw.next() >> 11) / Double(1 << 53), 1e-300), v = Double(centreDraw.next() >> 11) / Double(1 << 53)
-        centres[j] = Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
-      }
-      var centreOf = RandomCentre(state: seed ^ 0xC1A5)
+      var centreDraw = RandomGenerator(seed: self.seed, stream: 0xCE17)
+      let centres = (0..<(c * dimension)).map { _ in centreDraw.normal() }
       for row in 0..<n {
-        let k = Int(centreOf.next() % UInt64(c))
+        let k = rng.int(below: c)
         for j in 0..<dimension { out[row * dimension + j] = centres[k * dimension + j] + 0.25 * out[row * dimension + j] }
       }
     }
@@ -135,17 +117,5 @@ public struct ANNBenchmark {
       }
     }
     return out
-  }
-}
-
-/// Cluster assignments for `ANNBenchmark`'s clustered rows (SplitMix64, its own stream).
-struct RandomCentre {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -8,8 +8,8 @@ import XCTest
 final class HNSWIndexTests: XCTestCase {
   /// n seeded Gaussian rows of dimension d.
   func gaussian(_ n: Int, _ d: Int, seed: UInt64) -> [Float] {
-    var rng = SplitMix(seed)
-    return (0..<(n * d)).map { _ in rng.gaussian() }
+    var rng = RandomGenerator(seed: seed)
+    return (0..<(n * d)).map { _ in rng.normal() }
   }
 
   func recall(_ index: HNSWIndex, _ exact: ExactInnerProductSearch, queries: [Float], k: Int) throws -> Double {
@@ -81,23 +81,5 @@ final class HNSWIndexTests: XCTestCase {
 
   func testTheKernelIsNamed() {
     XCTAssertTrue(["avx512", "avx2+fma", "scalar"].contains(HNSWIndex.kernel))
-  }
-}
-
-/// A small seeded generator for the tests (SplitMix64 and Box–Muller).
-struct SplitMix {
-  var state: UInt64
-  init(_ seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-  mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-  mutating func gaussian() -> Float {
-    let u = max(uniform(), 1e-7), v = uniform()
-    return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
   }
 }
