@@ -8,7 +8,7 @@ import TMLTensor
 struct Serve: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Serve the Heavy Ranker and TwHIN over HTTP: /v1/rank, /v1/neighbors, /v1/feed, /healthz, /readyz, /metrics, /admin/reload.",
-    discussion: "Both models are optional. The server listens at once and answers 503 until the models are loaded (see /readyz). API: docs/serving.md, docs/openapi.yaml.")
+    discussion: "Both models are optional. The server listens at once and answers 503 until the models are loaded (see /readyz); a model that fails to load at start stops the server with the reason. API: docs/serving.md, docs/openapi.yaml.")
 
   @Option(help: "Ranker checkpoint: a save dir (newest step) or a step_<N> directory.") var ranker: String?
   @Option(help: "The ranker's YAML config (e.g. configs/recap/small.yaml).") var rankerConfig: String?
@@ -48,7 +48,15 @@ struct Serve: ParsableCommand {
     let server = ServeServer(core: ServeCore(options: options, store: store))
     let watcher = watchSeconds > 0 ? CheckpointWatcher(store: store, intervalSeconds: watchSeconds, onEvent: { print($0); fflush(stdout) }) : nil
     store.startLoading {
-      print("models: ranker \(store.rankerState), twhin \(store.twhinState)")
+      // A model that does not load at start is a configuration error: stop, naming it.
+      for (name, state) in [("ranker", store.rankerState), ("TwHIN model", store.twhinState)] {
+        if case .failed(let reason) = state {
+          FileHandle.standardError.write(Data("Error: the \(name) failed to load: \(reason)\n".utf8))
+          Foundation.exit(1)
+        }
+      }
+      let versions = [("ranker", store.ranker?.version), ("twhin", store.twhin?.version)].compactMap { n, v in v.map { "\(n) \($0)" } }
+      print("models loaded: \(versions.joined(separator: ", "))")
       fflush(stdout)
       watcher?.start()
     }
