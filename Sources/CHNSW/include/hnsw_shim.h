@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pq_fast_scan.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,0 +1,110 @@
+// PQ 4-bit fast-scan kernels (see include/pq_fast_scan.h); AVX2 chosen at run time.
+#include "pq_fast_scan.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace {
+
+void scanScalar(const uint8_t *codes, size_t blocks, size_t subspaces, const uint8_t *lut, uint16_t *sums) {
+  for (size_t b = 0; b < blocks; b++) {
+    uint16_t acc[32] = {0};
+    for (size_t s = 0; s < subspaces; s++) {
+      const uint8_t *c = codes + (b * subspaces + s) * 16, *t = lut + s * 16;
+      for (int j = 0; j < 16; j++) {
+        acc[j] = (uint16_t)(acc[j] + t[c[j] & 15]);
+        acc[j + 16] = (uint16_t)(acc[j + 16] + t[c[j] >> 4]);
+      }
+    }
+    for (int j = 0; j < 32; j++) sums[b * 32 + j] = acc[j];
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void scanAVX2(const uint8_t *codes, size_t blocks, size_t subspaces, const uint8_t *lut, uint16_t *sums) {
+  const __m128i low4 = _mm_set1_epi8(15);
+  for (size_t b = 0; b < blocks; b++) {
+    __m256i first = _mm256_setzero_si256(), second = _mm256_setzero_si256();
+    const uint8_t *c = codes + b * subspaces * 16;
+    for (size_t s = 0; s < subspaces; s++) {
+      __m128i packed = _mm_loadu_si128((const __m128i *)(c + s * 16));
+      __m128i table = _mm_loadu_si128((const __m128i *)(lut + s * 16));
+      __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(packed, low4));
+      __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low4));
+      first = _mm256_add_epi16(first, _mm256_cvtepu8_epi16(lo));
+      second = _mm256_add_epi16(second, _mm256_cvtepu8_epi16(hi));
+    }
+    _mm256_storeu_si256((__m256i *)(sums + b * 32), first);
+    _mm256_storeu_si256((__m256i *)(sums + b * 32 + 16), second);
+  }
+}
+
+__attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+  size_t found = 0, i = 0;
+  // sums are ≤ 255·257 < 2^16; compare as unsigned through max(x, t) == x.
+  const __m256i t = _mm256_set1_epi16((short)threshold);
+  for (; i + 16 <= count; i += 16) {
+    __m256i x = _mm256_loadu_si256((const __m256i *)(sums + i));
+    __m256i ge = _mm256_cmpeq_epi16(_mm256_max_epu16(x, t), x);
+    unsigned mask = (unsigned)_mm256_movemask_epi8(ge);
+    while (mask) {
+      unsigned bit = (unsigned)__builtin_ctz(mask);
+      if (found < capacity) ids[found] = (uint32_t)(i + bit / 2);
+      found++;
+      mask &= ~(3u << bit);
+    }
+  }
+  for (; i < count; i++) {
+    if (sums[i] >= threshold) {
+      if (found < capacity) ids[found] = (uint32_t)i;
+      found++;
+    }
+  }
+  return found;
+}
+#endif
+
+size_t collectScalar(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+  size_t found = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (sums[i] >= threshold) {
+      if (found < capacity) ids[found] = (uint32_t)i;
+      found++;
+    }
+  }
+  return found;
+}
+
+bool hasAVX2() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+
+const bool useAVX2 = hasAVX2();
+
+}  // namespace
+
+extern "C" {
+
+void tml_pq4_scan(const uint8_t *codes, size_t blocks, size_t subspaces, const uint8_t *lut, uint16_t *sums) {
+#if defined(__x86_64__)
+  if (useAVX2) return scanAVX2(codes, blocks, subspaces, lut, sums);
+#endif
+  scanScalar(codes, blocks, subspaces, lut, sums);
+}
+
+size_t tml_pq4_collect(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+#if defined(__x86_64__)
+  if (useAVX2) return collectAVX2(sums, count, threshold, ids, capacity);
+#endif
+  return collectScalar(sums, count, threshold, ids, capacity);
+}
+
+const char *tml_pq4_kernel(void) { return useAVX2 ? "avx2" : "scalar"; }
+
+}  // extern "C"
