@@ -1,4 +1,5 @@
 import Foundation
+import TMLDistributed
 import XCTest
 
 /// `tml twhin build-ann` and `tml twhin neighbors --ann` on a trained planted graph: with a
@@ -7,17 +8,8 @@ final class ANNCommandTests: XCTestCase {
   static var tml: String { Bundle.main.bundleURL.appendingPathComponent("tml").path }
 
   func tml(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Self.tml)
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try MPILauncher.runSingle(program: Self.tml, arguments: arguments, directory: directory, timeout: 120)
+    return (r.status, r.output)
   }
 
   func testNeighborsWithTheIndexListTheExactNeighbours() throws {
