@@ -22,21 +22,49 @@ void scanScalar(const uint8_t *codes, size_t blocks, size_t subspaces, const uin
 }
 
 #if defined(__x86_64__)
+// Two subspaces per 256-bit shuffle: the block's codes of subspaces s and s+1 are adjacent
+// 16-byte rows, and so are their tables. A shuffled byte pair (vectors 2w, 2w+1) is split into
+// two 16-bit sums (low byte, high byte) without widening; the lanes of s and s+1 are added
+// and the even/odd vectors interleaved once per block.
 __attribute__((target("avx2"))) void scanAVX2(const uint8_t *codes, size_t blocks, size_t subspaces, const uint8_t *lut, uint16_t *sums) {
-  const __m128i low4 = _mm_set1_epi8(15);
+  const __m256i low4 = _mm256_set1_epi8(15), lowByte = _mm256_set1_epi16(0x00FF);
+  const size_t pairs = subspaces / 2;
   for (size_t b = 0; b < blocks; b++) {
-    __m256i first = _mm256_setzero_si256(), second = _mm256_setzero_si256();
+    __m256i evenLo = _mm256_setzero_si256(), oddLo = _mm256_setzero_si256();
+    __m256i evenHi = _mm256_setzero_si256(), oddHi = _mm256_setzero_si256();
     const uint8_t *c = codes + b * subspaces * 16;
-    for (size_t s = 0; s < subspaces; s++) {
+    for (size_t p = 0; p < pairs; p++) {
+      __m256i packed = _mm256_loadu_si256((const __m256i *)(c + p * 32));
+      __m256i table = _mm256_loadu_si256((const __m256i *)(lut + p * 32));
+      __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(packed, low4));
+      __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4));
+      evenLo = _mm256_add_epi16(evenLo, _mm256_and_si256(lo, lowByte));
+      oddLo = _mm256_add_epi16(oddLo, _mm256_srli_epi16(lo, 8));
+      evenHi = _mm256_add_epi16(evenHi, _mm256_and_si256(hi, lowByte));
+      oddHi = _mm256_add_epi16(oddHi, _mm256_srli_epi16(hi, 8));
+    }
+    __m128i e0 = _mm_add_epi16(_mm256_castsi256_si128(evenLo), _mm256_extracti128_si256(evenLo, 1));
+    __m128i o0 = _mm_add_epi16(_mm256_castsi256_si128(oddLo), _mm256_extracti128_si256(oddLo, 1));
+    __m128i e1 = _mm_add_epi16(_mm256_castsi256_si128(evenHi), _mm256_extracti128_si256(evenHi, 1));
+    __m128i o1 = _mm_add_epi16(_mm256_castsi256_si128(oddHi), _mm256_extracti128_si256(oddHi, 1));
+    __m128i v0 = _mm_unpacklo_epi16(e0, o0), v1 = _mm_unpackhi_epi16(e0, o0);
+    __m128i v2 = _mm_unpacklo_epi16(e1, o1), v3 = _mm_unpackhi_epi16(e1, o1);
+    if (subspaces % 2) {  // the last subspace alone, 128 bits at a time
+      const __m128i low4x = _mm_set1_epi8(15);
+      const size_t s = subspaces - 1;
       __m128i packed = _mm_loadu_si128((const __m128i *)(c + s * 16));
       __m128i table = _mm_loadu_si128((const __m128i *)(lut + s * 16));
-      __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(packed, low4));
-      __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low4));
-      first = _mm256_add_epi16(first, _mm256_cvtepu8_epi16(lo));
-      second = _mm256_add_epi16(second, _mm256_cvtepu8_epi16(hi));
+      __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(packed, low4x));
+      __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(packed, 4), low4x));
+      v0 = _mm_add_epi16(v0, _mm_cvtepu8_epi16(lo));
+      v1 = _mm_add_epi16(v1, _mm_cvtepu8_epi16(_mm_srli_si128(lo, 8)));
+      v2 = _mm_add_epi16(v2, _mm_cvtepu8_epi16(hi));
+      v3 = _mm_add_epi16(v3, _mm_cvtepu8_epi16(_mm_srli_si128(hi, 8)));
     }
-    _mm256_storeu_si256((__m256i *)(sums + b * 32), first);
-    _mm256_storeu_si256((__m256i *)(sums + b * 32 + 16), second);
+    _mm_storeu_si128((__m128i *)(sums + b * 32), v0);
+    _mm_storeu_si128((__m128i *)(sums + b * 32 + 8), v1);
+    _mm_storeu_si128((__m128i *)(sums + b * 32 + 16), v2);
+    _mm_storeu_si128((__m128i *)(sums + b * 32 + 24), v3);
   }
 }
 

@@ -133,49 +133,66 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
     var lut = [UInt8](repeating: 0, count: s * 16)
     for i in 0..<(s * 16) { lut[i] = UInt8(min(255, max(0, ((table[i] - low[i / 16]) / delta).rounded()))) }
     let blocks = (count + 31) / 32
-    var sums = [UInt16](repeating: 0, count: blocks * 32)
-    tml_pq4_scan(codes, blocks, s, lut, &sums)
-    let candidates = selectTop(sums, want: max(rerank, k))
-    var top = TopK(k: k)
-    vectors.withUnsafeBufferPointer { x in
-      for id in candidates {
-        let row = x.baseAddress! + id * dimension
-        var d: Float = 0
-        for t in 0..<dimension { d += query[t] * row[t] }
-        top.offer(id: id, score: d)
-      }
+    // Every entry is written by the scan.
+    let sums = [UInt16](unsafeUninitializedCapacity: blocks * 32) { buffer, n in
+      tml_pq4_scan(codes, blocks, s, lut, buffer.baseAddress!)
+      n = blocks * 32
     }
+    let candidates = selectTop(sums, want: max(rerank, k))
+    var scores = [Float](repeating: 0, count: candidates.count)
+    tml_inner_products_of_rows(vectors, dimension, candidates, candidates.count, query, &scores)
+    var top = TopK(k: k)
+    for (i, id) in candidates.enumerated() { top.offer(id: Int(id), score: scores[i]) }
     return top.sorted()
   }
 
-  /// The `want` rows with the largest sums (ties at the cut: any of them): a threshold from a
-  /// histogram of every 16th sum, the rows at or above it collected by the SIMD kernel, the
-  /// threshold lowered until enough are found, then the best `want` of those.
-  func selectTop(_ sums: [UInt16], want: Int) -> [Int] {
-    if want >= count { return Array(0..<count) }
-    var histogram = [Int](repeating: 0, count: 65_536)
+  /// The `want` rows with the largest sums (ties at the cut: the lower rows): a threshold from
+  /// a histogram of every 16th sum aiming at 2·want rows, the rows at or above it collected by
+  /// the SIMD kernel (the threshold lowered until enough are found), then the cut among those
+  /// from a histogram of their sums — no comparison sort.
+  func selectTop(_ sums: [UInt16], want: Int) -> [UInt32] {
+    if want >= count { return (0..<UInt32(count)).map { $0 } }
+    let bins = subspaces * 255 + 1
+    var histogram = [Int](repeating: 0, count: bins)
     var sampled = 0
     for i in stride(from: 0, to: count, by: 16) { histogram[Int(sums[i])] += 1; sampled += 1 }
-    // Aim at 2·want expected rows above the threshold.
-    var threshold = 65_535, above = 0
+    var threshold = bins - 1, above = 0
     let target = max(1, 2 * want * sampled / count)
     while threshold > 0 && above + histogram[threshold] < target { above += histogram[threshold]; threshold -= 1 }
     var ids = [UInt32](repeating: 0, count: 8 * want)
-    while true {
-      let found = tml_pq4_collect(sums, count, UInt16(threshold), &ids, ids.count)
-      if found >= want || threshold == 0 {
-        let kept = min(found, ids.count)
-        var list = (0..<kept).map { Int(ids[$0]) }
-        if list.count > want {
-          list.sort { (a: Int, b: Int) -> Bool in
-            let x = sums[a], y = sums[b]
-            return x != y ? x > y : a < b
-          }
-          list.removeLast(list.count - want)
-        }
-        return list
+    // Between want and 8·want rows at or above the threshold: lower it when too few, raise it
+    // when too many (the threshold stays within [low, high], which only narrows).
+    var found = 0, low = 0, high = bins - 1
+    for _ in 0..<64 {
+      found = tml_pq4_collect(sums, count, UInt16(threshold), &ids, ids.count)
+      if found < want, threshold > low {
+        high = threshold - 1
+        threshold = max(low, threshold - max(1, threshold / 16))
+      } else if found > ids.count, threshold < high {
+        low = threshold + 1
+        threshold = min(high, threshold + max(1, (high - threshold + 1) / 2))
+      } else {
+        break
       }
-      threshold = max(0, threshold - max(1, threshold / 16))
     }
+    if found < want, low > 0 {
+      // Raising past a run of equal sums left too few: take the capped set below it.
+      found = tml_pq4_collect(sums, count, UInt16(low - 1), &ids, ids.count)
+    }
+    let kept = min(found, ids.count)
+    if kept <= want { return Array(ids.prefix(kept)) }
+    // The cut c: the fewest top sums that hold `want` rows; rows above c all, then rows at c.
+    for b in 0..<bins { histogram[b] = 0 }
+    for i in 0..<kept { histogram[Int(sums[Int(ids[i])])] += 1 }
+    var cut = bins - 1, taken = 0
+    while taken + histogram[cut] < want { taken += histogram[cut]; cut -= 1 }
+    var atCut = want - taken
+    var out: [UInt32] = []
+    out.reserveCapacity(want)
+    for i in 0..<kept {
+      let v = Int(sums[Int(ids[i])])
+      if v > cut { out.append(ids[i]) } else if v == cut, atCut > 0 { out.append(ids[i]); atCut -= 1 }
+    }
+    return out
   }
 }

@@ -59,6 +59,16 @@ final class PQFastScanTests: XCTestCase {
     XCTAssertEqual(try index.search(query: q, k: 10).map(\.id), try exact.search(query: q, k: 10).map(\.id), "rescoring every row is the exact scan")
   }
 
+  func testRowsWithEqualEstimatesStillFillTheAnswer() throws {
+    let d = 8
+    var data = [Float]()
+    for _ in 0..<500 { data += [1, 2, 3, 4, 5, 6, 7, 8] }
+    let index = try PQFastScanIndex(vectors: data, dimension: d, subspaces: 4, rerank: 20)
+    let top = try index.search(query: [1, 0, 0, 0, 0, 0, 0, 1], k: 10)
+    XCTAssertEqual(top.count, 10)
+    XCTAssertEqual(top.map(\.score), [Float](repeating: 9, count: 10))
+  }
+
   func testBadShapesAreErrors() {
     XCTAssertThrowsError(try PQFastScanIndex(vectors: [1, 2, 3], dimension: 2))
     XCTAssertThrowsError(try PQFastScanIndex(vectors: [Float](repeating: 1, count: 12), dimension: 6, subspaces: 4)) { e in
