@@ -315,7 +315,7 @@ void tml_inner_products(const float *vectors, size_t count, size_t dimension, co
 void tml_inner_products_of_rows(const float *vectors, size_t dimension, const uint32_t *rows, size_t count,
                                 const float *query, float *scores) {
   const Dot dot = kernels().dot;
-  const size_t ahead = 4, lines = (dimension * sizeof(float) + 63) / 64;
+  const size_t ahead = 16, lines = (dimension * sizeof(float) + 63) / 64;
   for (size_t i = 0; i < count; i++) {
     if (i + ahead < count) {
       const char *next = (const char *)(vectors + (size_t)rows[i + ahead] * dimension);

@@ -68,7 +68,7 @@ __attribute__((target("avx2"))) void scanAVX2(const uint8_t *codes, size_t block
   }
 }
 
-__attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+__attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, uint16_t *values, size_t capacity) {
   size_t found = 0, i = 0;
   // sums are ≤ 255·257 < 2^16; compare as unsigned through max(x, t) == x.
   const __m256i t = _mm256_set1_epi16((short)threshold);
@@ -78,14 +78,20 @@ __attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t 
     unsigned mask = (unsigned)_mm256_movemask_epi8(ge);
     while (mask) {
       unsigned bit = (unsigned)__builtin_ctz(mask);
-      if (found < capacity) ids[found] = (uint32_t)(i + bit / 2);
+      if (found < capacity) {
+        ids[found] = (uint32_t)(i + bit / 2);
+        values[found] = sums[i + bit / 2];
+      }
       found++;
       mask &= ~(3u << bit);
     }
   }
   for (; i < count; i++) {
     if (sums[i] >= threshold) {
-      if (found < capacity) ids[found] = (uint32_t)i;
+      if (found < capacity) {
+        ids[found] = (uint32_t)i;
+        values[found] = sums[i];
+      }
       found++;
     }
   }
@@ -93,16 +99,46 @@ __attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t 
 }
 #endif
 
-size_t collectScalar(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+size_t collectScalar(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, uint16_t *values, size_t capacity) {
   size_t found = 0;
   for (size_t i = 0; i < count; i++) {
     if (sums[i] >= threshold) {
-      if (found < capacity) ids[found] = (uint32_t)i;
+      if (found < capacity) {
+        ids[found] = (uint32_t)i;
+        values[found] = sums[i];
+      }
       found++;
     }
   }
   return found;
 }
+
+float int8DotScalar(const int8_t *x, const float *q, size_t n) {
+  float s = 0;
+  for (size_t i = 0; i < n; i++) s += q[i] * (float)x[i];
+  return s;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) float int8DotAVX2(const int8_t *x, const float *q, size_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m128i bytes = _mm_loadu_si128((const __m128i *)(x + i));
+    __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+    __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(bytes, 8)));
+    s0 = _mm256_fmadd_ps(a, _mm256_loadu_ps(q + i), s0);
+    s1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(q + i + 8), s1);
+  }
+  __m256 v = _mm256_add_ps(s0, s1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  float s = _mm_cvtss_f32(h);
+  for (; i < n; i++) s += q[i] * (float)x[i];
+  return s;
+}
+#endif
 
 bool hasAVX2() {
 #if defined(__x86_64__)
@@ -115,6 +151,17 @@ bool hasAVX2() {
 
 const bool useAVX2 = hasAVX2();
 
+bool hasFMA() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+const bool useAVX2FMA = useAVX2 && hasFMA();
+
 }  // namespace
 
 extern "C" {
@@ -126,13 +173,31 @@ void tml_pq4_scan(const uint8_t *codes, size_t blocks, size_t subspaces, const u
   scanScalar(codes, blocks, subspaces, lut, sums);
 }
 
-size_t tml_pq4_collect(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, size_t capacity) {
+size_t tml_pq4_collect(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, uint16_t *values, size_t capacity) {
 #if defined(__x86_64__)
-  if (useAVX2) return collectAVX2(sums, count, threshold, ids, capacity);
+  if (useAVX2) return collectAVX2(sums, count, threshold, ids, values, capacity);
 #endif
-  return collectScalar(sums, count, threshold, ids, capacity);
+  return collectScalar(sums, count, threshold, ids, values, capacity);
 }
 
 const char *tml_pq4_kernel(void) { return useAVX2 ? "avx2" : "scalar"; }
+
+void tml_int8_inner_products_of_rows(const int8_t *rows8, const float *scales, size_t dimension, const uint32_t *rows,
+                                     size_t count, const float *query, float *scores) {
+  const size_t ahead = 16, lines = (dimension + 63) / 64;
+  for (size_t i = 0; i < count; i++) {
+    if (i + ahead < count) {
+      const char *next = (const char *)(rows8 + (size_t)rows[i + ahead] * dimension);
+      for (size_t l = 0; l < lines; l++) __builtin_prefetch(next + 64 * l);
+    }
+    const int8_t *x = rows8 + (size_t)rows[i] * dimension;
+#if defined(__x86_64__)
+    float d = useAVX2FMA ? int8DotAVX2(x, query, dimension) : int8DotScalar(x, query, dimension);
+#else
+    float d = int8DotScalar(x, query, dimension);
+#endif
+    scores[i] = d * scales[rows[i]];
+  }
+}
 
 }  // extern "C"

@@ -9,11 +9,12 @@ import TwHIN
 ///
 ///     x ≈ (c_1[a_1(x)], …, c_S[a_S(x)])            S subspaces of d/S coordinates, 16 centroids each
 ///     ⟨q, x⟩ ≈ Σ_s ⟨q_s, c_s[a_s(x)]⟩ = Σ_s L[s][a_s(x)]   (L quantised to uint8, summed in uint16)
-///     answer = exact top k of the `rerank` rows with the largest estimates
+///     answer = exact top k of the `exactRerank` best, by an int8 copy of the rows
+///              (x ≈ s·x8, s = max|x|/127), of the `rerank` rows with the largest PQ estimates
 ///
 /// Every row costs S/2 bytes in the scan (16 subspaces: 8 bytes instead of 4·d), which is
 /// what makes it fast where a graph index is not: on i.i.d. high-dimensional vectors.
-/// Centroids: k-means (12 Lloyd iterations) on a sample of ≤ 16,384 rows per subspace.
+/// Centroids: k-means (25 Lloyd iterations) on a sample of ≤ 65,536 rows per subspace.
 public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
   public let dimension: Int
   public let count: Int
@@ -25,6 +26,11 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
   private let centroids: [Float]
   /// ⌈n/32⌉ blocks × S × 16 bytes (see `tml_pq4_scan`).
   private let codes: [UInt8]
+  /// The rows as int8 with one scale per row, for the middle stage.
+  private let rows8: [Int8]
+  private let scales: [Float]
+  /// How many rows, by the int8 scores, are rescored exactly at full precision.
+  public var exactRerank = 200
 
   /// The scan kernel this CPU runs ("avx2" or "scalar").
   public static var kernel: String { String(cString: tml_pq4_kernel()) }
@@ -44,7 +50,7 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
     self.rerank = max(1, rerank)
     self.vectors = vectors
     var rng = RandomGenerator(seed: seed, stream: 0x5051)  // "PQ"
-    let sample = Array(rng.permutation(n).prefix(16_384))
+    let sample = Array(rng.permutation(n).prefix(65_536))
     var centroids = [Float](repeating: 0, count: subspaces * 16 * w)
     for s in 0..<subspaces {
       let c = Self.kMeans(vectors, dimension: dimension, offset: s * w, width: w, rows: sample, rng: &rng)
@@ -72,6 +78,16 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
       if i % 65_536 == 65_535 || i == n - 1 { progress?(subspaces + i + 1, subspaces + n) }
     }
     self.codes = codes
+    var rows8 = [Int8](repeating: 0, count: n * dimension), scales = [Float](repeating: 0, count: n)
+    for i in 0..<n {
+      var m: Float = 0
+      for t in 0..<dimension { m = max(m, abs(vectors[i * dimension + t])) }
+      let scale = m > 0 ? m / 127 : 1
+      scales[i] = scale
+      for t in 0..<dimension { rows8[i * dimension + t] = Int8((vectors[i * dimension + t] / scale).rounded()) }
+    }
+    self.rows8 = rows8
+    self.scales = scales
   }
 
   /// 16 centroids of the `width` coordinates at `offset` of the sampled rows.
@@ -82,7 +98,7 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
       for t in 0..<w { c[k * w + t] = x[r * dimension + offset + t] }
     }
     var assignment = [Int](repeating: 0, count: rows.count)
-    for _ in 0..<12 {
+    for _ in 0..<25 {
       for (i, r) in rows.enumerated() {
         var best = 0, bestDistance = Float.infinity
         for k in 0..<16 {
@@ -140,9 +156,14 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
     }
     let candidates = selectTop(sums, want: max(rerank, k))
     var scores = [Float](repeating: 0, count: candidates.count)
-    tml_inner_products_of_rows(vectors, dimension, candidates, candidates.count, query, &scores)
+    tml_int8_inner_products_of_rows(rows8, scales, dimension, candidates, candidates.count, query, &scores)
+    var middle = TopK(k: max(exactRerank, k))
+    for (i, id) in candidates.enumerated() { middle.offer(id: Int(id), score: scores[i]) }
+    let finalists = middle.sorted().map { UInt32($0.id) }
+    var exact = [Float](repeating: 0, count: finalists.count)
+    tml_inner_products_of_rows(vectors, dimension, finalists, finalists.count, query, &exact)
     var top = TopK(k: k)
-    for (i, id) in candidates.enumerated() { top.offer(id: Int(id), score: scores[i]) }
+    for (i, id) in finalists.enumerated() { top.offer(id: Int(id), score: exact[i]) }
     return top.sorted()
   }
 
@@ -159,12 +180,12 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
     var threshold = bins - 1, above = 0
     let target = max(1, 2 * want * sampled / count)
     while threshold > 0 && above + histogram[threshold] < target { above += histogram[threshold]; threshold -= 1 }
-    var ids = [UInt32](repeating: 0, count: 8 * want)
+    var ids = [UInt32](repeating: 0, count: 8 * want), values = [UInt16](repeating: 0, count: 8 * want)
     // Between want and 8·want rows at or above the threshold: lower it when too few, raise it
     // when too many (the threshold stays within [low, high], which only narrows).
     var found = 0, low = 0, high = bins - 1
     for _ in 0..<64 {
-      found = tml_pq4_collect(sums, count, UInt16(threshold), &ids, ids.count)
+      found = tml_pq4_collect(sums, count, UInt16(threshold), &ids, &values, ids.count)
       if found < want, threshold > low {
         high = threshold - 1
         threshold = max(low, threshold - max(1, threshold / 16))
@@ -177,20 +198,20 @@ public final class PQFastScanIndex: NeighborSearch, @unchecked Sendable {
     }
     if found < want, low > 0 {
       // Raising past a run of equal sums left too few: take the capped set below it.
-      found = tml_pq4_collect(sums, count, UInt16(low - 1), &ids, ids.count)
+      found = tml_pq4_collect(sums, count, UInt16(low - 1), &ids, &values, ids.count)
     }
     let kept = min(found, ids.count)
     if kept <= want { return Array(ids.prefix(kept)) }
     // The cut c: the fewest top sums that hold `want` rows; rows above c all, then rows at c.
     for b in 0..<bins { histogram[b] = 0 }
-    for i in 0..<kept { histogram[Int(sums[Int(ids[i])])] += 1 }
+    for i in 0..<kept { histogram[Int(values[i])] += 1 }
     var cut = bins - 1, taken = 0
     while taken + histogram[cut] < want { taken += histogram[cut]; cut -= 1 }
     var atCut = want - taken
     var out: [UInt32] = []
     out.reserveCapacity(want)
     for i in 0..<kept {
-      let v = Int(sums[Int(ids[i])])
+      let v = Int(values[i])
       if v > cut { out.append(ids[i]) } else if v == cut, atCut > 0 { out.append(ids[i]); atCut -= 1 }
     }
     return out

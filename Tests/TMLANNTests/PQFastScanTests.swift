@@ -26,14 +26,15 @@ final class PQFastScanTests: XCTestCase {
   func testCollectFindsEveryRowAtOrAboveTheThresholdInOrder() {
     var rng = RandomGenerator(seed: 12)
     let sums = (0..<1003).map { _ in UInt16(rng.int(below: 60_000)) }
-    var ids = [UInt32](repeating: 0, count: 2000)
+    var ids = [UInt32](repeating: 0, count: 2000), values = [UInt16](repeating: 0, count: 2000)
     for t: UInt16 in [0, 30_000, 59_000, 65_535] {
-      let found = tml_pq4_collect(sums, sums.count, t, &ids, ids.count)
+      let found = tml_pq4_collect(sums, sums.count, t, &ids, &values, ids.count)
       let expected = sums.indices.filter { sums[$0] >= t }
       XCTAssertEqual(found, expected.count)
       XCTAssertEqual(ids.prefix(found).map(Int.init), expected)
+      XCTAssertEqual(Array(values.prefix(found)), expected.map { sums[$0] })
     }
-    XCTAssertEqual(tml_pq4_collect(sums, sums.count, 0, &ids, 10), 1003, "the count goes past the capacity")
+    XCTAssertEqual(tml_pq4_collect(sums, sums.count, 0, &ids, &values, 10), 1003, "the count goes past the capacity")
   }
 
   func testRescoringEnoughRowsGivesTheExactTopTen() throws {
