@@ -36,6 +36,10 @@ final class ANNCommandTests: XCTestCase {
       XCTAssertTrue(approx.output.contains("HNSW index, ef 500"), approx.output)
       let ranks = { (s: String) in s.split(separator: "\n").filter { $0.contains(". tweet ") }.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } }
       XCTAssertEqual(ranks(approx.output), ranks(exact.output), "lhs \(lhs)")
+      let pq = try tml(query + ["--lhs", lhs, "--ann", "--ann-index", "pq", "--ef", "500"], in: dir)
+      XCTAssertEqual(pq.status, 0, pq.output)
+      XCTAssertTrue(pq.output.contains("PQ fast scan, 500 rescored"), pq.output)
+      XCTAssertEqual(ranks(pq.output), ranks(exact.output), "PQ, lhs \(lhs)")
       XCTAssertEqual(ranks(exact.output).count, 10)
     }
   }

@@ -83,6 +83,20 @@ final class NeighborsAndFeedTests: XCTestCase {
     }
   }
 
+  /// `--ann-index pq`: a PQ fast scan of every rhs table, built at load, answers inexact requests.
+  func testAPQIndexBuiltAtLoadAnswersInexactRequests() async throws {
+    let t = try twhin()
+    try t.buildPQIndexes(rerank: 1000)
+    let fav = try t.run.schema.relationIndex(named: "fav")
+    try await withServer(ModelStore(ranker: nil, twhin: t)) { server in
+      for lhs in [0, 4, 49] {
+        let reply = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": \#(lhs), "k": 10, "exact": false}"#).body)
+        XCTAssertEqual(reply["method"], .string("pq"))
+        XCTAssertEqual(reply["neighbors"]!.elements!.map { $0["row"]!.int! }, try t.model.neighbors(lhs: lhs, relation: fav, k: 10).map(\.id), "lhs \(lhs)")
+      }
+    }
+  }
+
   func testNeighborsRequestErrorsNameTheMember() async throws {
     try await withServer(ModelStore(ranker: nil, twhin: try twhin())) { server in
       for (body, needle) in [
