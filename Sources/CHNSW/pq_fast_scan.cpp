@@ -21,6 +21,21 @@ void scanScalar(const uint8_t *codes, size_t blocks, size_t subspaces, const uin
   }
 }
 
+/// Rows start… of `sums` at or above `threshold`, appended after the `found` already kept.
+size_t collectScalar(const uint16_t *sums, size_t start, size_t count, uint16_t threshold, uint32_t *ids, uint16_t *values,
+                     size_t capacity, size_t found) {
+  for (size_t i = start; i < count; i++) {
+    if (sums[i] >= threshold) {
+      if (found < capacity) {
+        ids[found] = (uint32_t)i;
+        values[found] = sums[i];
+      }
+      found++;
+    }
+  }
+  return found;
+}
+
 #if defined(__x86_64__)
 // Two subspaces per 256-bit shuffle: the block's codes of subspaces s and s+1 are adjacent
 // 16-byte rows, and so are their tables. A shuffled byte pair (vectors 2w, 2w+1) is split into
@@ -86,32 +101,9 @@ __attribute__((target("avx2"))) size_t collectAVX2(const uint16_t *sums, size_t 
       mask &= ~(3u << bit);
     }
   }
-  for (; i < count; i++) {
-    if (sums[i] >= threshold) {
-      if (found < capacity) {
-        ids[found] = (uint32_t)i;
-        values[found] = sums[i];
-      }
-      found++;
-    }
-  }
-  return found;
+  return collectScalar(sums, i, count, threshold, ids, values, capacity, found);
 }
 #endif
-
-size_t collectScalar(const uint16_t *sums, size_t count, uint16_t threshold, uint32_t *ids, uint16_t *values, size_t capacity) {
-  size_t found = 0;
-  for (size_t i = 0; i < count; i++) {
-    if (sums[i] >= threshold) {
-      if (found < capacity) {
-        ids[found] = (uint32_t)i;
-        values[found] = sums[i];
-      }
-      found++;
-    }
-  }
-  return found;
-}
 
 float int8DotScalar(const int8_t *x, const float *q, size_t n) {
   float s = 0;
@@ -177,7 +169,7 @@ size_t tml_pq4_collect(const uint16_t *sums, size_t count, uint16_t threshold, u
 #if defined(__x86_64__)
   if (useAVX2) return collectAVX2(sums, count, threshold, ids, values, capacity);
 #endif
-  return collectScalar(sums, count, threshold, ids, values, capacity);
+  return collectScalar(sums, 0, count, threshold, ids, values, capacity, 0);
 }
 
 const char *tml_pq4_kernel(void) { return useAVX2 ? "avx2" : "scalar"; }
