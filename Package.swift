@@ -104,10 +104,10 @@ let package = Package(
     .testTarget(name: "TMLDataTests", dependencies: ["TMLData", "TMLIO"]),
     .testTarget(name: "TMLMetricsTests", dependencies: ["TMLMetrics"], exclude: ["Fixtures"]),
     .testTarget(name: "TwHINTests", dependencies: ["TwHIN", "TMLNN", "TMLTensor", "TMLMetrics", "TMLTrain", "TMLData"]),
-    .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor"]),
+    .testTarget(name: "ForYouTests", dependencies: ["ForYou", "Recap", "TwHIN", "TMLData", "TMLMetrics", "TMLTensor", "TMLDistributed"]),
     .testTarget(name: "RecapTests", dependencies: ["Recap", "TMLNN", "TMLTensor", "TMLData", "TMLTrain", "TMLIO", "TMLDistributed"]),
     .testTarget(name: "TMLONNXTests", dependencies: ["TMLONNX", "Recap", "TMLNN", "TMLTensor", "TMLData", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor"]),
+    .testTarget(name: "TMLANNTests", dependencies: ["TMLANN", "TwHIN", "TMLTensor", "TMLDistributed"]),
     .testTarget(
       name: "TMLServeTests",
       dependencies: [

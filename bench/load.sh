@@ -38,16 +38,26 @@ body=$(sed -n 's/^body: //p' "$work/fixtures.txt")
   --max-candidates "$candidates" --max-body-bytes $(( $(wc -c <"$body") + 4096 )) >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 600); do
-  port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f3 || true)
+  port=$(grep -so 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1 | cut -d: -f3 || true)
   [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
   sleep 0.5
 done
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "tml serve did not get ready:" >&2; cat "$work/serve.log" >&2; exit 1; }
 echo "tml serve: production ranker, $candidates candidates per request ($format body, $(( $(wc -c <"$body") / 1024 )) KiB), ${seconds}s per concurrency"
-printf '%12s %10s %10s %12s %14s %8s\n' concurrency p50_ms p99_ms requests/s candidates/s errors
+# The server's forward passes so far (count, seconds), from /metrics.
+passes() {
+  curl -sf "http://127.0.0.1:$port/metrics" | awk '
+    /^tml_rank_pass_duration_seconds_count / { n = $2 } /^tml_rank_pass_duration_seconds_sum / { s = $2 }
+    END { printf "%s %s\n", n + 0, s + 0 }'
+}
+printf '%12s %10s %10s %12s %14s %8s %10s\n' concurrency p50_ms p99_ms requests/s candidates/s errors ms/pass
 for c in ${CONCURRENCY:-1 4 16}; do
+  read -r n0 s0 < <(passes)
   line=$(BODY_FILE="$body" CONTENT_TYPE="$content_type" CANDIDATES="$candidates" \
     wrk -t "$c" -c "$c" -d "${seconds}s" --timeout 60s -s bench/load.lua "http://127.0.0.1:$port/v1/rank" | grep '^RESULT')
+  read -r n1 s1 < <(passes)
   eval "$(echo "$line" | sed 's/^RESULT //')"
-  printf '%12d %10s %10s %12s %14s %8s\n' "$c" "$p50_ms" "$p99_ms" "$requests_per_s" "$candidates_per_s" "$errors"
+  per_pass=$(awk -v n0="$n0" -v s0="$s0" -v n1="$n1" -v s1="$s1" 'BEGIN { if (n1 > n0) printf "%.1f", (s1 - s0) / (n1 - n0) * 1000; else print "-" }')
+  printf '%12d %10s %10s %12s %14s %8s %10s\n' "$c" "$p50_ms" "$p99_ms" "$requests_per_s" "$candidates_per_s" "$errors" "$per_pass"
 done
+echo "(ms/pass: the server's mean forward pass, tf.Example parsing included, from /metrics; the model alone: tml bench serve)"

@@ -312,4 +312,17 @@ void tml_inner_products(const float *vectors, size_t count, size_t dimension, co
   for (size_t i = 0; i < count; i++) scores[i] = dot(vectors + i * dimension, query, dimension);
 }
 
+void tml_inner_products_of_rows(const float *vectors, size_t dimension, const uint32_t *rows, size_t count,
+                                const float *query, float *scores) {
+  const Dot dot = kernels().dot;
+  const size_t ahead = 16, lines = (dimension * sizeof(float) + 63) / 64;
+  for (size_t i = 0; i < count; i++) {
+    if (i + ahead < count) {
+      const char *next = (const char *)(vectors + (size_t)rows[i + ahead] * dimension);
+      for (size_t l = 0; l < lines; l++) __builtin_prefetch(next + 64 * l);
+    }
+    scores[i] = dot(vectors + (size_t)rows[i] * dimension, query, dimension);
+  }
+}
+
 }  // extern "C"

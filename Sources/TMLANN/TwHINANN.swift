@@ -12,7 +12,7 @@ import TwHIN
 public struct TwHINANN {
   public let model: TwHINModel
   /// Indexes by table index, for the tables that have one.
-  public private(set) var indexes: [Int: HNSWIndex] = [:]
+  public private(set) var indexes: [Int: any TunableNeighborSearch] = [:]
 
   public init(model: TwHINModel) { self.model = model }
 
@@ -25,6 +25,13 @@ public struct TwHINANN {
     let index = try HNSWIndex(vectors: vectors, dimension: model.dim, metric: .innerProduct, parameters: parameters,
                               threads: threads, progress: progress)
     return (index, crc)
+  }
+
+  /// A PQ fast-scan index over table `table` (built in seconds, so built in memory when a
+  /// model loads rather than saved; see docs/ann.md).
+  public static func buildPQ(model: TwHINModel, table: Int, seed: UInt64 = 1) throws -> PQFastScanIndex {
+    try PQFastScanIndex(vectors: model.tables[table].weight.value.scalars, dimension: model.dim,
+                        subspaces: PQFastScanIndex.defaultSubspaces(dimension: model.dim), seed: seed)
   }
 
   /// CRC-32C of table `table`'s rows (what a saved index records it was built from).
@@ -44,10 +51,10 @@ public struct TwHINANN {
   }
 
   /// Uses `index` for table `table`.
-  public mutating func use(_ index: HNSWIndex, table: Int) { indexes[table] = index }
+  public mutating func use(_ index: any TunableNeighborSearch, table: Int) { indexes[table] = index }
 
   /// The k best rhs of (lhs, relation) found by the index of the rhs table with search
-  /// breadth `ef`, rescored exactly, best first; rhs in `excluding` are skipped (the index is
+  /// breadth `ef` (HNSW: ef; PQ: rows rescored), rescored exactly, best first; rhs in `excluding` are skipped (the index is
   /// asked for k + |known| candidates).
   public func neighbors(lhs: Int, relation: Int, k: Int, ef: Int, excluding known: KnownEdges? = nil) throws -> [Neighbor] {
     guard k >= 0 else { throw TwHINError("neighbors: k must be ≥ 0, got \(k)") }
@@ -57,8 +64,8 @@ public struct TwHINANN {
     }
     let (q, bias) = try model.tailQuery(lhs: lhs, relation: relation)
     let skip = known?.rhs(lhs: lhs, relation: relation) ?? []
-    if index.ef != ef { index.ef = ef }
-    let found = try index.search(queries: q, k: min(index.count, k + skip.count))[0]
+    if index.breadth != ef { index.breadth = ef }
+    let found = try index.search(query: q, k: min(index.count, k + skip.count))
     let d = model.dim
     return model.tables[rhsTable].weight.value.withUnsafeBufferPointer { e in
       var out: [Neighbor] = []

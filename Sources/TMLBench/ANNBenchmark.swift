@@ -16,6 +16,9 @@ import TwHIN
 /// size-k heap: one pass over the n·d floats, bound by memory bandwidth at this size.
 public struct ANNBenchmark {
   public enum Distribution: String, Sendable { case gaussian, sphere, clustered }
+  /// `hnsw`: the graph index, one point per ef; `pq`: the 4-bit PQ fast scan
+  /// (`PQFastScanIndex`, `subspaces`), one point per number of rows rescored (`efs`).
+  public enum Method: String, Sendable { case hnsw, pq }
 
   public var rows: Int
   public var dimension: Int
@@ -26,6 +29,8 @@ public struct ANNBenchmark {
   public var buildThreads: Int
   public var distribution: Distribution
   public var seed: UInt64
+  public var method: Method = .hnsw
+  public var subspaces = 16
 
   public init(rows: Int = 1_000_000, dimension: Int = 128, queries: Int = 200, k: Int = 10, parameters: HNSWParameters = HNSWParameters(),
               efs: [Int] = [10, 20, 50, 100, 200, 400], buildThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -59,8 +64,16 @@ public struct ANNBenchmark {
   public func run(progress: ((String, Int, Int) -> Void)? = nil) throws -> Result {
     let data = draw(rows, seed: seed), q = draw(queries, seed: seed &+ 1)
     let start = Date()
-    let index = try HNSWIndex(vectors: data, dimension: dimension, parameters: parameters, threads: buildThreads) { done, n in
-      progress?("build", done, n)
+    var graph: HNSWIndex? = nil, pq: PQFastScanIndex? = nil
+    switch method {
+    case .hnsw:
+      graph = try HNSWIndex(vectors: data, dimension: dimension, parameters: parameters, threads: buildThreads) { done, n in
+        progress?("build", done, n)
+      }
+    case .pq:
+      pq = try PQFastScanIndex(vectors: data, dimension: dimension, subspaces: subspaces, seed: seed) { done, n in
+        progress?("build", done, n)
+      }
     }
     let buildSeconds = Date().timeIntervalSince(start)
 
@@ -83,14 +96,21 @@ public struct ANNBenchmark {
 
     var points: [Point] = []
     for ef in efs {
-      index.ef = ef
       let t0 = Date()
-      let found = try index.search(queries: q, k: k, threads: 1)
+      let found: [[Neighbor]]
+      if let graph {
+        graph.ef = ef
+        found = try graph.search(queries: q, k: k, threads: 1)
+      } else {
+        pq!.rerank = ef
+        found = try (0..<queries).map { i in try pq!.search(query: Array(q[(i * dimension)..<((i + 1) * dimension)]), k: k) }
+      }
       let ms = Date().timeIntervalSince(t0) * 1000 / Double(queries)
       let hits = zip(found, truth).map { f, t in f.filter { t.contains($0.id) }.count }.reduce(0, +)
       points.append(Point(ef: ef, recall: Double(hits) / Double(queries * k), millisecondsPerQuery: ms, speedup: exactMs / ms))
     }
-    return Result(buildSeconds: buildSeconds, exactMillisecondsPerQuery: exactMs, points: points, kernel: HNSWIndex.kernel)
+    return Result(buildSeconds: buildSeconds, exactMillisecondsPerQuery: exactMs, points: points,
+                  kernel: method == .hnsw ? HNSWIndex.kernel : "pq4 \(PQFastScanIndex.kernel) scan")
   }
 
   /// n rows of the distribution (`RandomGenerator` normals; sphere: normalised Gaussians;

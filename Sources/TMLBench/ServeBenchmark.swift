@@ -53,6 +53,8 @@ public struct ServeBenchmark {
     public let modelP50Milliseconds: Double
     public let modelRowsPerSecond: Double
     public let buildMilliseconds: Double
+    /// Reading the request body into records (JSON + base64, or the delimited split).
+    public let decodeMilliseconds: Double
     public let bodyBytes: Int
     public let levels: [Level]
   }
@@ -125,6 +127,12 @@ public struct ServeBenchmark {
       _ = try ranker.builder.build(records.enumerated().map { RawRecord(bytes: $1, file: "bench", index: $0) })
     }
     let (body, contentType) = ServeBenchmark.body(records, format: format)
+    let decode = try Stopwatch.median(warmup: 1, repeats: 5) {
+      switch format {
+      case .delimited: _ = try DelimitedExamples.split(body, maxCandidates: candidates)
+      case .json: _ = try RankRequest.decode(try JSONReader.parse(body), encoder: ranker.encoder, maxCandidates: candidates)
+      }
+    }
     var options = self.options
     options.port = 0
     options.maxCandidates = max(options.maxCandidates, candidates)
@@ -157,7 +165,7 @@ public struct ServeBenchmark {
       levels.append(level)
     }
     return Result(modelP50Milliseconds: model * 1e3, modelRowsPerSecond: Double(candidates) / model, buildMilliseconds: build * 1e3,
-                  bodyBytes: body.count, levels: levels)
+                  decodeMilliseconds: decode * 1e3, bodyBytes: body.count, levels: levels)
   }
 
   /// `concurrency` threads sending the same request back to back for `secondsPerLevel`

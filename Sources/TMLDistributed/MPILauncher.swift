@@ -47,10 +47,12 @@ public enum MPILauncher {
                    label: "mpirun -np \(ranks) \(program) \(arguments.joined(separator: " "))")
   }
 
-  static func run(command: String, arguments: [String], environment: [String: String], timeout: Double, label: String) throws -> Result {
+  static func run(command: String, arguments: [String], environment: [String: String], timeout: Double, label: String,
+                  directory: URL? = nil) throws -> Result {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: command)
     p.arguments = arguments
+    if let directory { p.currentDirectoryURL = directory }
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
     for (k, v) in environment { env[k] = v }
     p.environment = env
@@ -80,9 +82,10 @@ public enum MPILauncher {
 }
 
 extension MPILauncher {
-  /// `program arguments` as one plain process (no mpirun), with the same deadline and output capture.
-  public static func runSingle(program: String, arguments: [String], timeout: Double = 300) throws -> Result {
-    try run(command: program, arguments: arguments, environment: [:], timeout: timeout, label: program)
+  /// `program arguments` as one plain process (no mpirun), with the same deadline and output
+  /// capture, in `directory` when given (else this process's).
+  public static func runSingle(program: String, arguments: [String], directory: URL? = nil, timeout: Double = 300) throws -> Result {
+    try run(command: program, arguments: arguments, environment: [:], timeout: timeout, label: program, directory: directory)
   }
 }
 

@@ -18,7 +18,8 @@ public protocol NeighborSearch: Sendable {
 }
 
 extension NeighborSearch {
-  func checkQuery(_ query: [Float], k: Int) throws {
+  /// Throws unless `query` has `dimension` values and k ≥ 0.
+  public func checkQuery(_ query: [Float], k: Int) throws {
     guard query.count == dimension else {
       throw TwHINError("neighbor search: the query has \(query.count) values, the index has dimension \(dimension)")
     }

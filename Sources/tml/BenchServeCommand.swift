@@ -50,8 +50,8 @@ extension Bench {
       print("SwiftTML tml serve benchmark — \(config), \(candidates) candidates per request, \(format.rawValue) bodies of \(r.bodyBytes / 1024) KiB,")
       print("max batch \(maxBatch), max wait \(maxWaitUs) µs, \(precision.rawValue), \(Parallelism.threadCount) threads; \(BenchThreads.gemmBackend)")
       print(CPUDescription.current().summary)
-      print(String(format: "  model alone, batch %d: p50 %.1f ms, %.0f candidates/s   (tf.Example → batch: %.1f ms)",
-                   candidates, r.modelP50Milliseconds, r.modelRowsPerSecond, r.buildMilliseconds))
+      print(String(format: "  model alone, batch %d: p50 %.1f ms, %.0f candidates/s   (body → records: %.1f ms; tf.Example → batch: %.1f ms)",
+                   candidates, r.modelP50Milliseconds, r.modelRowsPerSecond, r.decodeMilliseconds, r.buildMilliseconds))
       print("  concurrency   requests   errors     p50 ms     p99 ms   requests/s   candidates/s   passes  rows/pass  ms/pass   model ms")
       for l in r.levels {
         print(String(format: "  %11d %10d %8d %10.1f %10.1f %12.2f %14.0f %8d %10.0f %8.1f %10.1f", l.concurrency, l.requests, l.errors,

@@ -8,7 +8,7 @@ import TMLTensor
 struct Serve: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Serve the Heavy Ranker and TwHIN over HTTP: /v1/rank, /v1/neighbors, /v1/feed, /healthz, /readyz, /metrics, /admin/reload.",
-    discussion: "Both models are optional. The server listens at once and answers 503 until the models are loaded (see /readyz). API: docs/serving.md, docs/openapi.yaml.")
+    discussion: "Both models are optional. The server listens at once and answers 503 until the models are loaded (see /readyz); a model that fails to load at start stops the server with the reason. API: docs/serving.md, docs/openapi.yaml.")
 
   @Option(help: "Ranker checkpoint: a save dir (newest step) or a step_<N> directory.") var ranker: String?
   @Option(help: "The ranker's YAML config (e.g. configs/recap/small.yaml).") var rankerConfig: String?
@@ -22,12 +22,14 @@ struct Serve: ParsableCommand {
   @Option(help: "Most candidates per request (more: 413).") var maxCandidates = 1000
   @Option(help: "Largest request body in bytes (more: 413).") var maxBodyBytes = 64 << 20
   @Option(help: "YAML/JSON {head: weight} overriding the default (April 2023) engagement weights.") var weights: String?
-  @Option(help: "Search breadth of the TwHIN checkpoint's HNSW indexes (tml twhin build-ann), used by \"exact\": false requests.") var annEf = 100
+  @Option(help: "Search breadth for \"exact\": false requests: HNSW's ef, or the rows the PQ scan rescores.") var annEf = 100
+  @Option(help: "Index for \"exact\": false requests: hnsw (the TwHIN checkpoint's, from tml twhin build-ann) or pq (a PQ fast scan of every rhs table, built at load).") var annIndex: String = "hnsw"
   @Option(help: "Every this many seconds, reload a model whose save dir has a newer checkpoints/step_<N> (0: never).") var watchSeconds: Double = 0
 
   func validate() throws {
     guard (ranker == nil) == (rankerConfig == nil) else { throw ValidationError("--ranker and --ranker-config go together") }
     guard (twhin == nil) == (twhinConfig == nil) else { throw ValidationError("--twhin and --twhin-config go together") }
+    guard ["hnsw", "pq"].contains(annIndex) else { throw ValidationError("--ann-index must be hnsw or pq, got \(annIndex)") }
     guard ranker != nil || twhin != nil else { throw ValidationError("give a ranker (--ranker, --ranker-config), a TwHIN model (--twhin, --twhin-config), or both") }
   }
 
@@ -44,11 +46,23 @@ struct Serve: ParsableCommand {
     try options.check()
     let store = ModelStore(ranker: ranker.map { ModelSource(config: rankerConfig!, checkpoint: $0) },
                            twhin: twhin.map { ModelSource(config: twhinConfig!, checkpoint: $0) },
-                           loadTwHIN: { [annEf] in try LoadedTwHIN.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1, annSearchBreadth: annEf) })
+                           loadTwHIN: { [annEf, annIndex] in
+                             let t = try LoadedTwHIN.load(configPath: $0.config, checkpoint: $0.checkpoint, loadNumber: $1, annSearchBreadth: annEf)
+                             if annIndex == "pq" { try t.buildPQIndexes(rerank: annEf) }
+                             return t
+                           })
     let server = ServeServer(core: ServeCore(options: options, store: store))
     let watcher = watchSeconds > 0 ? CheckpointWatcher(store: store, intervalSeconds: watchSeconds, onEvent: { print($0); fflush(stdout) }) : nil
     store.startLoading {
-      print("models: ranker \(store.rankerState), twhin \(store.twhinState)")
+      // A model that does not load at start is a configuration error: stop, naming it.
+      for (name, state) in [("ranker", store.rankerState), ("TwHIN model", store.twhinState)] {
+        if case .failed(let reason) = state {
+          FileHandle.standardError.write(Data("Error: the \(name) failed to load: \(reason)\n".utf8))
+          Foundation.exit(1)
+        }
+      }
+      let versions = [("ranker", store.ranker?.version), ("twhin", store.twhin?.version)].compactMap { n, v in v.map { "\(n) \($0)" } }
+      print("models loaded: \(versions.joined(separator: ", "))")
       fflush(stdout)
       watcher?.start()
     }

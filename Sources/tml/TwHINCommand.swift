@@ -148,8 +148,9 @@ struct TwHINCommand: ParsableCommand {
     @Option(help: "How many neighbours.") var k: Int = 10
     @Flag(help: "Skip rhs already linked to lhs by this relation in train_data.") var excludeKnown = false
     @Option(help: "TSV with columns table, row, community (e.g. generate-graph's communities.tsv) to annotate the output.") var labels: String?
-    @Flag(help: "Search the checkpoint's HNSW index (tml twhin build-ann) instead of scanning every rhs.") var ann = false
-    @Option(help: "With --ann: the search breadth (larger: closer to the exact answer, slower).") var ef: Int = 100
+    @Flag(help: "Search an approximate index instead of scanning every rhs: the checkpoint's HNSW index (tml twhin build-ann), or with --ann-index pq a PQ fast scan built now.") var ann = false
+    @Option(help: "With --ann: hnsw (saved by build-ann) or pq (4-bit product-quantisation fast scan, built in memory).") var annIndex: String = "hnsw"
+    @Option(help: "With --ann: the search breadth — HNSW's ef, or the rows the PQ scan rescores (larger: closer to the exact answer, slower).") var ef: Int = 100
 
     func run() throws {
       let run = try TwHINRun(configPath: config, allowUnsetEnvironment: allowUnsetEnv)
@@ -165,13 +166,17 @@ struct TwHINCommand: ParsableCommand {
       var index: TwHINANN? = nil
       if ann {
         index = TwHINANN(model: model)
-        try index!.load(tables: [run.schema.rhsTable[r]], checkpoint: directory)
+        switch annIndex {
+        case "hnsw": try index!.load(tables: [run.schema.rhsTable[r]], checkpoint: directory)
+        case "pq": index!.use(try TwHINANN.buildPQ(model: model, table: run.schema.rhsTable[r]), table: run.schema.rhsTable[r])
+        default: throw ValidationError("--ann-index must be hnsw or pq, got \(annIndex)")
+        }
       }
       let list = try run.neighbors(model, relation: relation, lhs: lhs, k: k, excluding: known,
                                    search: index.map { i in { row, rel in try i.neighbors(lhs: row, relation: rel, k: k, ef: ef, excluding: known) } })
       let tags = try labels.map(TwHINReport.readLabels) ?? [:]
       let own = tags[lhsTable]?[Int(lhs)]
-      print("\(relation) neighbours of \(lhsTable) \(lhs)\(own.map { " (community \($0))" } ?? "") at step \(step)\(excludeKnown ? ", excluding known edges" : "")\(ann ? ", HNSW index, ef \(ef)" : ""):")
+      print("\(relation) neighbours of \(lhsTable) \(lhs)\(own.map { " (community \($0))" } ?? "") at step \(step)\(excludeKnown ? ", excluding known edges" : "")\(ann ? (annIndex == "pq" ? ", PQ fast scan, \(ef) rescored" : ", HNSW index, ef \(ef)") : ""):")
       for (i, n) in list.enumerated() {
         let tag = tags[rhsTable]?[n.row].map { "  community \($0)\($0 == own ? " ✓" : "")" } ?? ""
         print(String(format: "%3d. %@ %-10lld score %8.4f%@", i + 1, rhsTable, n.id, n.score, tag))

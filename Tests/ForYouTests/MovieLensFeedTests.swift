@@ -1,4 +1,5 @@
 import Foundation
+import TMLDistributed
 import XCTest
 @testable import ForYou
 import TMLData
@@ -164,16 +165,8 @@ final class MovieLensFeedTests: XCTestCase {
     let tml = Bundle.main.bundleURL.appendingPathComponent("tml")
     guard FileManager.default.isExecutableFile(atPath: tml.path) else { throw XCTSkip("\(tml.path) is not built") }
     func run(_ args: [String]) throws -> (status: Int32, output: String) {
-      let p = Process()
-      p.executableURL = tml
-      p.arguments = args
-      let pipe = Pipe()
-      p.standardOutput = pipe
-      p.standardError = pipe
-      try p.run()
-      let data = pipe.fileHandleForReading.readDataToEndOfFile()
-      p.waitUntilExit()
-      return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+      let r = try MPILauncher.runSingle(program: tml.path, arguments: args, timeout: 300)
+      return (r.status, r.output)
     }
     let log = Self.syntheticLog()
     let data = dir.appendingPathComponent("u.data")

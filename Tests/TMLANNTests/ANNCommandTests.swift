@@ -1,4 +1,5 @@
 import Foundation
+import TMLDistributed
 import XCTest
 
 /// `tml twhin build-ann` and `tml twhin neighbors --ann` on a trained planted graph: with a
@@ -7,17 +8,8 @@ final class ANNCommandTests: XCTestCase {
   static var tml: String { Bundle.main.bundleURL.appendingPathComponent("tml").path }
 
   func tml(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Self.tml)
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try MPILauncher.runSingle(program: Self.tml, arguments: arguments, directory: directory, timeout: 120)
+    return (r.status, r.output)
   }
 
   func testNeighborsWithTheIndexListTheExactNeighbours() throws {
@@ -44,6 +36,10 @@ final class ANNCommandTests: XCTestCase {
       XCTAssertTrue(approx.output.contains("HNSW index, ef 500"), approx.output)
       let ranks = { (s: String) in s.split(separator: "\n").filter { $0.contains(". tweet ") }.map { $0.split(separator: " ").prefix(3).joined(separator: " ") } }
       XCTAssertEqual(ranks(approx.output), ranks(exact.output), "lhs \(lhs)")
+      let pq = try tml(query + ["--lhs", lhs, "--ann", "--ann-index", "pq", "--ef", "500"], in: dir)
+      XCTAssertEqual(pq.status, 0, pq.output)
+      XCTAssertTrue(pq.output.contains("PQ fast scan, 500 rescored"), pq.output)
+      XCTAssertEqual(ranks(pq.output), ranks(exact.output), "PQ, lhs \(lhs)")
       XCTAssertEqual(ranks(exact.output).count, 10)
     }
   }

@@ -36,6 +36,22 @@ final class TwHINANNTests: XCTestCase {
     }
   }
 
+  func testThePQFastScanRescoringEveryRowIsExactForEveryOperator() throws {
+    for op in [RelationOperator.translation, .diagonal, .complex] {
+      let m = try model(op)
+      var ann = TwHINANN(model: m)
+      let pq = try TwHINANN.buildPQ(model: m, table: 1)
+      XCTAssertEqual(pq.subspaces, 4, "4-coordinate subspaces of dim 16")
+      ann.use(pq, table: 1)
+      for u in [0, 7, 49] {
+        let exact = try m.neighbors(lhs: u, relation: 0, k: 10)
+        let approx = try ann.neighbors(lhs: u, relation: 0, k: 10, ef: 400)
+        XCTAssertEqual(approx.map(\.id), exact.map(\.id), "\(op) lhs \(u)")
+        XCTAssertEqual(pq.method, "pq")
+      }
+    }
+  }
+
   func testKnownEdgesAreSkipped() throws {
     let m = try model(.translation)
     var ann = TwHINANN(model: m)

@@ -33,18 +33,9 @@ final class ShardedTwHINTests: XCTestCase {
   /// Runs tml in this process's directory (one process, no MPI), failing on a non-zero exit.
   @discardableResult
   func tml(_ arguments: [String]) throws -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: MPICollectiveTests.tml)
-    p.arguments = arguments
-    p.currentDirectoryURL = dir
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "tml \(arguments.joined(separator: " ")):\n\(out)")
-    return out
+    let r = try MPILauncher.runSingle(program: MPICollectiveTests.tml, arguments: arguments, directory: dir, timeout: 240)
+    XCTAssertEqual(r.status, 0, "tml \(arguments.joined(separator: " ")):\n\(r.output)")
+    return r.output
   }
 
   func train(ranks: Int, saveDir: String, steps: Int) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TMLTensor
 import XCTest
 @testable import TMLServe
 
@@ -7,23 +8,10 @@ import XCTest
 /// real server: every answer is a 4xx with a JSON error, or a 200 when the mutant is still
 /// a valid request; afterwards the server is healthy and answers the original as before.
 final class FuzzTests: XCTestCase {
-  /// SplitMix64: the mutations are the same on every run.
-  struct Mixer {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-  }
-
   static let tokens = ["{", "}", "[", "]", ",", ":", "\"", "null", "true", "-", "1e999", "0.5", "\\u12", "\"features\"", "\"example\"",
                        "\"candidates\"", "\"top\"", "-1", "99999999999999999999", "\u{00}", "\u{FF}", " ", "[[[[[[[[", "\"\\ud800\""]
 
-  static func mutate(_ body: [UInt8], _ rng: inout Mixer) -> [UInt8] {
+  static func mutate(_ body: [UInt8], _ rng: inout RandomGenerator) -> [UInt8] {
     var b = body
     for _ in 0...rng.below(3) {
       let i = rng.below(b.count + 1)
@@ -69,7 +57,7 @@ final class FuzzTests: XCTestCase {
         XCTAssertEqual(status, 200, "the unmutated \(path) body is valid: \(reply.prefix(300))")
         originals.append(reply)
       }
-      var rng = Mixer(state: 0x5EED)
+      var rng = RandomGenerator(seed: 0x5EED)  // the same mutations on every run
       var mutants: [(String, [UInt8])] = []
       for k in 0..<2000 {
         let (path, body) = bases[k % 40 == 39 ? 3 : k % 3]
@@ -110,6 +98,11 @@ final class FuzzTests: XCTestCase {
   }
 }
 
+extension RandomGenerator {
+  /// Uniform in 0..<n (n ≥ 1).
+  mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+}
+
 extension Array {
-  func randomElement(using rng: inout FuzzTests.Mixer) -> Element? { isEmpty ? nil : self[rng.below(count)] }
+  func randomElement(using rng: inout RandomGenerator) -> Element? { isEmpty ? nil : self[rng.below(count)] }
 }

@@ -72,4 +72,18 @@ final class JSONReaderTests: XCTestCase {
     XCTAssertEqual(back["s"], .string("a\"b\\c\n\u{01}é"))
     XCTAssertEqual(back["f"].flatMap { if case .number(let d, _) = $0 { return Float(d) } else { return nil } }, Float(0.1))
   }
+
+  /// Long strings are scanned 8 bytes at a time: escapes, control characters and the closing
+  /// quote are found at every position within a word.
+  func testLongStringsAtEveryAlignment() throws {
+    for n in 0..<40 {
+      let plain = String(repeating: "a", count: n)
+      XCTAssertEqual(try parse("\"\(plain)\""), .string(plain))
+      XCTAssertEqual(try parse("[\"\(plain)é\\n\(plain)\"]"), .array([.string(plain + "é\n" + plain)]))
+      XCTAssertEqual(try parse("\"\(plain)\\\"x\""), .string(plain + "\"x"))
+      let e = error("\"\(plain)\u{01}bcdefghijklmnop\"")
+      XCTAssertEqual(e?.offset, 1 + n, "control character after \(n) bytes")
+      XCTAssertEqual(error("\"\(plain)")?.message.hasPrefix("unterminated string"), true)
+    }
+  }
 }

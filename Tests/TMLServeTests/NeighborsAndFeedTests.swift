@@ -76,6 +76,23 @@ final class NeighborsAndFeedTests: XCTestCase {
         XCTAssertEqual(reply["method"], .string("hnsw"))
         let expected = try t.model.neighbors(lhs: lhs, relation: fav, k: 10)
         XCTAssertEqual(reply["neighbors"]!.elements!.map { $0["row"]!.int! }, expected.map(\.id), "lhs \(lhs)")
+        // follow's rhs table (author) has no index: the exact scan answers.
+        let follow = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "follow", "lhs": \#(lhs), "k": 3, "exact": false}"#).body)
+        XCTAssertEqual(follow["method"], .string("exact"))
+      }
+    }
+  }
+
+  /// `--ann-index pq`: a PQ fast scan of every rhs table, built at load, answers inexact requests.
+  func testAPQIndexBuiltAtLoadAnswersInexactRequests() async throws {
+    let t = try twhin()
+    try t.buildPQIndexes(rerank: 1000)
+    let fav = try t.run.schema.relationIndex(named: "fav")
+    try await withServer(ModelStore(ranker: nil, twhin: t)) { server in
+      for lhs in [0, 4, 49] {
+        let reply = try parseJSON(try await server.call("/v1/neighbors", body: #"{"relation": "fav", "lhs": \#(lhs), "k": 10, "exact": false}"#).body)
+        XCTAssertEqual(reply["method"], .string("pq"))
+        XCTAssertEqual(reply["neighbors"]!.elements!.map { $0["row"]!.int! }, try t.model.neighbors(lhs: lhs, relation: fav, k: 10).map(\.id), "lhs \(lhs)")
       }
     }
   }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pq_fast_scan.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,9 @@ size_t tml_hnsw_count(const tml_hnsw *index);
 /// scores[i] = ⟨vectors[i], query⟩ for the `count` rows of a row-major matrix, with the same
 /// kernel the graph uses (the exact scan the index is measured against).
 void tml_inner_products(const float *vectors, size_t count, size_t dimension, const float *query, float *scores);
+/// scores[i] = ⟨vectors[rows[i]], query⟩ (the same kernel; the next rows are prefetched).
+void tml_inner_products_of_rows(const float *vectors, size_t dimension, const uint32_t *rows, size_t count,
+                                const float *query, float *scores);
 /// The name of the distance kernel chosen for this CPU ("avx512", "avx2+fma" or "scalar").
 const char *tml_hnsw_kernel(void);
 

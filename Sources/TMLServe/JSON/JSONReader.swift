@@ -207,15 +207,41 @@ public struct JSONReader {
     return v
   }
 
+  /// Skips, 8 bytes at a time, the bytes from `i` that need no attention in a string (no
+  /// quote, backslash or control character), leaving `i` at the first word that has one.
+  private mutating func skipPlainStringBytes() {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    bytes.withUnsafeBytes { p in
+      var j = i
+      while j + 8 <= end {
+        let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+        // A zero byte in quote/backslash, or a byte below 0x20 in w, sets its high bit here.
+        let flags = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w) & highs
+        if flags != 0 { break }
+        j += 8
+      }
+      i = j
+    }
+  }
+
   private mutating func string() throws -> String {
     let open = i
     i += 1
     var out: [UInt8] = []
     var runStart = i
     while true {
+      skipPlainStringBytes()
       guard i < end else { throw error("unterminated string (opened at byte \(open))") }
       let b = bytes[i]
       if b == UInt8(ascii: "\"") {
+        if out.isEmpty {
+          // No escapes: the string is the bytes between the quotes.
+          let text = bytes[runStart..<i]
+          i += 1
+          guard let s = String(validating: text, as: UTF8.self) else { throw error("invalid UTF-8 in the string opened here", at: open) }
+          return s
+        }
         out += bytes[runStart..<i]
         i += 1
         break

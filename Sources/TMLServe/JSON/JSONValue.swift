@@ -5,6 +5,8 @@
 /// are all numbers are stored as `.numbers([Double])` (feature vectors of thousands of
 /// values, without a boxed enum per element). Objects keep their members in document
 /// order; a name given twice is a parse error.
+///
+///     if case .numbers(let v)? = try JSONReader.parse(body)["candidates"]?.elements?.first?["features"]?["x"] { … }
 public enum JSONValue: Equatable, Sendable {
   case null
   case bool(Bool)

@@ -7,6 +7,8 @@ import TMLNN
 /// given as a `step_<N>` directory is never changed by the watcher. A failed load (for
 /// instance a checkpoint still being copied in by hand) leaves the old model serving and
 /// is retried at the next look; `onEvent` hears about each reload and failure.
+///
+///     CheckpointWatcher(store: store, intervalSeconds: 30, onEvent: { print($0) }).start()
 public final class CheckpointWatcher: @unchecked Sendable {
   private let store: ModelStore
   private let interval: Double

@@ -12,6 +12,8 @@ import TMLTensor
 /// `score(_:)` is the forward pass of `RecapRun.predict`: per row and task the logit
 /// z, p = σ(z) and the calibrated p·r / (1 − p + r·p). Call it from one thread at a time
 /// (`RankBatcher` does): the first pass fills the layers' packed-weight caches.
+///
+///     let ranker = try LoadedRanker.load(configPath: "configs/recap/small.yaml", checkpoint: "runs/recap_small", loadNumber: 1)
 public final class LoadedRanker: @unchecked Sendable {
   public let run: RecapRun
   public let model: MultiTaskRankingModel

@@ -8,6 +8,8 @@ import TwHIN
 ///
 /// Ids in requests are raw ids when the table has a vocabulary (as `tml twhin neighbors
 /// --lhs`), rows otherwise.
+///
+///     let twhin = try LoadedTwHIN.load(configPath: "configs/twhin/planted.yaml", checkpoint: "runs/twhin_planted", loadNumber: 1)
 public final class LoadedTwHIN: @unchecked Sendable {
   public let run: TwHINRun
   public let model: TwHINModel

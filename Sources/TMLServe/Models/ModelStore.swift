@@ -17,6 +17,9 @@ public struct ModelSource: Sendable, Equatable {
 /// reload swaps the reference atomically while passes already running finish on the old
 /// model (nothing in flight is dropped). Loading runs off the request path: the server
 /// answers 503 for a model that is still loading.
+///
+///     let store = ModelStore(ranker: ModelSource(config: "configs/recap/small.yaml", checkpoint: "runs/recap_small"), twhin: nil)
+///     store.startLoading()                                    // then store.ranker, store.reload(...)
 public final class ModelStore: @unchecked Sendable {
   public enum State: Equatable, Sendable {
     case absent, loading, ready, failed(String)

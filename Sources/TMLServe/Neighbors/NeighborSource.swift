@@ -5,6 +5,8 @@ import TwHIN
 /// `ExactNeighborScan` is the full scan (`TwHINModel.neighbors`, GEMM + heap), and an
 /// approximate index (HNSW) conforms to it to be plugged in with
 /// `LoadedTwHIN.approximate[relation]`.
+///
+///     let top = try twhin.source(relation: r, exact: false).neighbors(lhs: 17, relation: r, k: 10)
 public protocol NeighborSource: Sendable {
   /// How the neighbours are found, reported in the reply (`"exact"`, `"hnsw"`, …).
   var method: String { get }

@@ -6,7 +6,9 @@
 ///
 /// It carries the same records as base64 `example`s in JSON without the base64 and JSON
 /// passes (a production candidate is ~28 KB of features). Candidate ids are their positions;
-/// `top` and weights come from the query string (`?top=10`).
+/// `top` comes from the query string (`?top=10`).
+///
+///     let body = DelimitedExamples.join(records)   // and on the server: try DelimitedExamples.split(body, maxCandidates: 1000)
 public enum DelimitedExamples {
   public static let contentType = "application/x-tfexample-delimited"
 

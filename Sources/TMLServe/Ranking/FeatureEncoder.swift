@@ -14,6 +14,8 @@ import TMLData
 /// an int64 feature, or a wrong JSON type is a 400 naming the JSON path and the feature.
 /// Features left out are absent from the record, so the ranker's `RecapBatchBuilder`
 /// fills them exactly as for training data (zeros, `FixedLenFeature` defaults).
+///
+///     let record = try encoder.encode(try encoder.features(json["features"]!, path: "candidates[0].features"))
 public struct FeatureEncoder: Sendable {
   public let schema: SegdenseSchema
 

@@ -10,6 +10,9 @@ import TMLData
 /// request is pinned to the model of its first pass, so a reload between two passes never
 /// mixes models within one reply. The model is only read; passes run one at a time, each
 /// using all cores inside its GEMMs.
+///
+///     let batcher = RankBatcher(maxBatch: 512, maxWaitMicroseconds: 1000, currentRanker: { store.ranker })
+///     let result = try await batcher.score(records)   // from any number of concurrent tasks
 public final class RankBatcher: @unchecked Sendable {
   /// The outcome of one request: the model that scored it, per candidate its output row
   /// (logits, probabilities, calibrated: `tasks` values each) or its parse error.

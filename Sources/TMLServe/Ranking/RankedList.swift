@@ -6,6 +6,8 @@ import Recap
 ///
 /// over the calibrated probabilities, as `tml recap score` does; ties keep the request
 /// order. Each entry keeps every head's logit, probability and calibrated probability.
+///
+///     let list = try RankedList(try await batcher.score(records), ids: ids, weights: EngagementScore())
 public struct RankedList {
   public struct Entry {
     /// The candidate's position in the request.

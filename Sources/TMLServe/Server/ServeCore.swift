@@ -6,6 +6,8 @@ import TMLTensor
 /// What the routes do, without HTTP: each takes a request body and returns the reply's
 /// JSON text or throws a `ServeError` (status and message). `ServeServer` maps routes to
 /// these; tests and benchmarks can call them directly.
+///
+///     let reply = try await ServeCore(options: ServeOptions(), store: store).rank(Array(#"{"candidates": []}"#.utf8))
 public final class ServeCore: Sendable {
   public let options: ServeOptions
   public let store: ModelStore

@@ -1,6 +1,8 @@
 /// An error answered to the client: an HTTP status and a one-line message that names
 /// what is wrong (the JSON path, feature, byte offset or limit) and what to do. The
 /// body is `{"error": {"status": <code>, "message": "<message>"}}`.
+///
+///     throw ServeError.badRequest("candidates[3].features: unknown feature \"foo\"")
 public struct ServeError: Error, CustomStringConvertible, Sendable {
   public let status: Int
   public let message: String

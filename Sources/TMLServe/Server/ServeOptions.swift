@@ -11,6 +11,8 @@ import Recap
 /// - `maxNeighbors`: largest k of `/v1/neighbors` and of the feed's TwHIN retrieval.
 /// - `weights`: the engagement-score weights (Twitter's published ones by default);
 ///   a request's `weights` member overrides single heads.
+///
+///     var options = ServeOptions(); options.port = 0; options.maxBatch = 256; try options.check()
 public struct ServeOptions: Sendable {
   public var host = "127.0.0.1"
   public var port = 8080

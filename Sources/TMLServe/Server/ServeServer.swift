@@ -18,6 +18,8 @@ import NIOCore
 /// Every error is a JSON `{"error": {"status", "message"}}` with its status; bodies over
 /// `maxBodyBytes` are 413; unknown routes 404. The `onRunning` callback gets the bound
 /// port (port 0 binds an ephemeral one).
+///
+///     try await ServeServer(core: ServeCore(options: options, store: store)).run { port in print("listening on \(port)") }
 public struct ServeServer: Sendable {
   public let core: ServeCore
   public var logger: Logger
