@@ -41,74 +41,22 @@ public final class RowShardedTable {
 
   public var owner: (Int) -> Int { let n = communicator.worldSize; return { $0 % n } }
 
-  private func check(_ ids: [Int]) throws {
-    if let bad = ids.first(where: { $0 < 0 || $0 >= rows }) {
-      throw DistributedError("row-sharded table: id \(bad) is outside 0..<\(rows) (rank \(communicator.rank))")
-    }
-  }
-
-  /// Sends each id to its owner; returns, per sending rank, the ids this rank owns that it asked for,
-  /// and per owner the positions in `ids` of what was sent there.
-  private func route(_ ids: [Int]) throws -> (received: [[Int64]], positions: [[Int]]) {
-    let n = communicator.worldSize
-    var send = [[Int64]](repeating: [], count: n), positions = [[Int]](repeating: [], count: n)
-    for (k, id) in ids.enumerated() {
-      send[id % n].append(Int64(id))
-      positions[id % n].append(k)
-    }
-    return (try communicator.allToAllV(send), positions)
-  }
+  var exchange: RowShardExchange { RowShardExchange(rows: rows, dim: dim, communicator: communicator) }
 
   /// The rows of `ids` (global), `ids.count × dim` floats in order.
   public func lookup(_ ids: [Int]) throws -> [Float] {
-    try check(ids)
-    let n = communicator.worldSize
-    let (requests, positions) = try route(ids)
-    let replies: [[Float]] = requests.map { asked in
-      var out = [Float](repeating: 0, count: asked.count * dim)
-      for (k, id) in asked.enumerated() {
-        let at = (Int(id) / n) * dim
-        for j in 0..<dim { out[k * dim + j] = local[at + j] }
-      }
-      return out
-    }
-    let got = try communicator.allToAllV(replies)
-    var result = [Float](repeating: 0, count: ids.count * dim)
-    for q in 0..<n {
-      for (k, p) in positions[q].enumerated() {
-        for j in 0..<dim { result[p * dim + j] = got[q][k * dim + j] }
-      }
-    }
-    return result
+    try local.withUnsafeBufferPointer { try exchange.lookup(ids, local: $0) }
   }
 
   /// Sends `gradients` (`ids.count × dim`) to the rows' owners, which sum them per row (in
   /// rank order, then position) and apply `rule(row, gradient)` once to every row touched.
   public func apply(ids: [Int], gradients: [Float], rule: (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void) throws {
-    try check(ids)
-    guard gradients.count == ids.count * dim else {
-      throw DistributedError("row-sharded table: \(gradients.count) gradient floats for \(ids.count) ids of width \(dim)")
-    }
-    let n = communicator.worldSize
-    let (received, positions) = try route(ids)
-    let sent: [[Float]] = positions.map { ps in
-      var out = [Float](repeating: 0, count: ps.count * dim)
-      for (k, p) in ps.enumerated() { for j in 0..<dim { out[k * dim + j] = gradients[p * dim + j] } }
-      return out
-    }
-    let grads = try communicator.allToAllV(sent)
-    var sums: [Int: [Float]] = [:]
-    var order: [Int] = []
-    for q in 0..<n {
-      for (k, id) in received[q].enumerated() {
-        let row = Int(id) / n
-        if sums[row] == nil { sums[row] = [Float](repeating: 0, count: dim); order.append(row) }
-        for j in 0..<dim { sums[row]![j] += grads[q][k * dim + j] }
-      }
-    }
+    let (touched, sums) = try exchange.reduceToOwners(ids: ids, gradients: gradients)
     local.withUnsafeMutableBufferPointer { w in
-      for row in order {
-        sums[row]!.withUnsafeBufferPointer { g in rule(UnsafeMutableBufferPointer(rebasing: w[row * dim..<(row + 1) * dim]), g) }
+      sums.withUnsafeBufferPointer { g in
+        for (s, row) in touched.enumerated() {
+          rule(UnsafeMutableBufferPointer(rebasing: w[row * dim..<(row + 1) * dim]), UnsafeBufferPointer(rebasing: g[s * dim..<(s + 1) * dim]))
+        }
       }
     }
   }

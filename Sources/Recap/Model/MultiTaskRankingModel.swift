@@ -1,3 +1,4 @@
+import TMLDistributed
 import TMLNN
 import TMLTensor
 
@@ -111,7 +112,9 @@ public final class MultiTaskRankingModel: Module {
   /// `task.name` with `.` → `__` (PyTorch's ModuleDict keys cannot contain dots).
   public static func sanitize(_ task: String) -> String { task.replacingOccurrences(of: ".", with: "__") }
 
-  public init(_ spec: Spec, seed: UInt64 = 0) throws {
+  /// With a `communicator` of several ranks (data-parallel training under mpirun) the
+  /// `large_embeddings` tables are row-sharded over the ranks (`LargeIdEmbeddings`).
+  public init(_ spec: Spec, seed: UInt64 = 0, communicator: (any Communicator)? = nil) throws {
     guard !spec.tasks.isEmpty else { throw TensorError("model.tasks must list at least one task") }
     self.spec = spec
     var rng = RandomGenerator(seed: seed, stream: 0x2A4C)
@@ -119,7 +122,8 @@ public final class MultiTaskRankingModel: Module {
                                  batchNorm: spec.batchNorm, clipMagnitude: spec.clipMagnitude, layerNorm: spec.layerNorm)
     var tableRNG = RandomGenerator(seed: seed, stream: 0xEB0C)
     largeEmbeddings = spec.largeEmbeddings.isEmpty ? nil
-      : LargeIdEmbeddings(tables: spec.largeEmbeddings, learningRate: spec.largeEmbeddingLearningRate, rng: &tableRNG)
+      : LargeIdEmbeddings(tables: spec.largeEmbeddings, learningRate: spec.largeEmbeddingLearningRate, rng: &tableRNG,
+                          communicator: communicator)
     smallEmbeddings = spec.smallEmbeddings.isEmpty ? nil : SmallIdEmbeddings(tables: spec.smallEmbeddings, rng: &tableRNG)
     userEmbeddingNorm = spec.userEmbeddingDim.map { LayerNorm($0) }
     userEngEmbeddingNorm = spec.userEngEmbeddingDim.map { LayerNorm($0) }

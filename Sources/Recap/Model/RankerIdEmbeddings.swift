@@ -1,5 +1,7 @@
+import TMLDistributed
 import TMLNN
 import TMLTensor
+import TMLTrain
 
 /// The ids of one feature for a batch of B examples: example k's bag is
 /// `ids[offsets[k] ..< offsets[k + 1]]` (the last bag ends at `ids.count`).
@@ -30,24 +32,54 @@ public struct IdEmbeddingTableSpec: Equatable, Sendable {
   }
 }
 
+/// One table of an `EmbeddingBagCollection`: whole in this process (`EmbeddingBag`) or
+/// row-sharded over the ranks (`RowShardedEmbeddingBag`); `pooled` sums each bag's rows.
+public protocol PooledIdTable: Module {
+  var weight: Parameter { get }
+  func pooled(_ bags: IdBags) throws -> Tensor
+}
+
+extension EmbeddingBag: PooledIdTable {
+  public func pooled(_ bags: IdBags) throws -> Tensor { try self(indices: IndexTensor(bags.ids), offsets: IndexTensor(bags.offsets)) }
+}
+
+extension RowShardedEmbeddingBag: PooledIdTable {
+  public func pooled(_ bags: IdBags) throws -> Tensor { try self(ids: bags.ids, offsets: bags.offsets) }
+}
+
 /// torchrec's `EmbeddingBagCollection` as a state-dict container: one sum-pooled
 /// `EmbeddingBag` per table, named `embedding_bags.<table>.weight`. Tables start
-/// uniform in ±√(1/num_embeddings) (torchrec's default initialiser).
+/// uniform in ±√(1/num_embeddings) (torchrec's default initialiser), row i of a table
+/// drawn from its own stream (the table's seed, i), so a table sharded over any number of
+/// ranks (`communicator`, each rank making only its rows) starts as the whole one does.
 public final class EmbeddingBagCollection: Module {
   public let tables: [IdEmbeddingTableSpec]
-  public let bags: [EmbeddingBag]
+  public let bags: [any PooledIdTable]
   public var isTraining = true
   public var outFeatures: Int { tables.reduce(0) { $0 + $1.embeddingDim } }
+  /// Whether the tables are row-sharded over several ranks.
+  public let isSharded: Bool
 
-  public init(tables: [IdEmbeddingTableSpec], rng: inout RandomGenerator) {
+  /// With a `communicator` of several ranks the tables are `RowShardedEmbeddingBag`s.
+  public init(tables: [IdEmbeddingTableSpec], rng: inout RandomGenerator, communicator: (any Communicator)? = nil) {
     self.tables = tables
-    bags = tables.map { t in
-      let bag = EmbeddingBag(t.numEmbeddings, t.embeddingDim, mode: .sum, rng: &rng)
-      let bound = (1 / Float(t.numEmbeddings)).squareRoot()
-      bag.weight.value.withUnsafeMutableBufferPointer { w in
-        for i in w.indices { w[i] = (rng.uniform() * 2 - 1) * bound }
+    isSharded = (communicator?.worldSize ?? 1) > 1
+    bags = tables.map { [isSharded] t in
+      let seed = rng.next(), bound = (1 / Float(t.numEmbeddings)).squareRoot()
+      let initialize = { (row: Int, out: UnsafeMutableBufferPointer<Float>) in
+        var r = RandomGenerator(seed: seed, stream: UInt64(row))
+        for j in out.indices { out[j] = (r.uniform() * 2 - 1) * bound }
       }
-      return bag
+      if isSharded, let communicator {
+        return RowShardedEmbeddingBag(rows: t.numEmbeddings, dim: t.embeddingDim, communicator: communicator, initialize: initialize)
+      }
+      var values = [Float](repeating: 0, count: t.numEmbeddings * t.embeddingDim)
+      values.withUnsafeMutableBufferPointer { w in
+        for i in 0..<t.numEmbeddings {
+          initialize(i, UnsafeMutableBufferPointer(rebasing: w[i * t.embeddingDim..<(i + 1) * t.embeddingDim]))
+        }
+      }
+      return EmbeddingBag(weight: try! Tensor(shape: [t.numEmbeddings, t.embeddingDim], scalars: values), mode: .sum)  // rows·dim values by construction
     }
   }
 
@@ -70,32 +102,64 @@ public final class EmbeddingBagCollection: Module {
 /// concatenated → [B, Σ dim_t]. Backward produces sparse row gradients, applied during
 /// backward by plain SGD (the original's `EmbeddingOptimizerConfig`: "only sgd is
 /// supported", FBGEMM's fused exact SGD) with its own learning rate schedule.
+/// Under mpirun (`communicator` of N ranks) each table is row-sharded round-robin
+/// (`RowShardedEmbeddingBag`): ids go to their owners with all-to-all, pooled rows come
+/// back, and row gradients go to the owners, which apply the SGD — so every rank must run
+/// forward in step (`participate()` when it has no batch).
 public final class LargeIdEmbeddings: Module {
   public let ebc: EmbeddingBagCollection
   public var isTraining = true
   public var outFeatures: Int { ebc.outFeatures }
+  let communicator: (any Communicator)?
+  public var isSharded: Bool { ebc.isSharded }
 
-  public init(tables: [IdEmbeddingTableSpec], learningRate: LearningRateSchedule, rng: inout RandomGenerator) {
-    ebc = EmbeddingBagCollection(tables: tables, rng: &rng)
-    for bag in ebc.bags { bag.fuse(SparseSGD(learningRate: learningRate)) }
+  public init(tables: [IdEmbeddingTableSpec], learningRate: LearningRateSchedule, rng: inout RandomGenerator,
+              communicator: (any Communicator)? = nil) {
+    ebc = EmbeddingBagCollection(tables: tables, rng: &rng, communicator: communicator)
+    self.communicator = communicator
+    for bag in ebc.bags {
+      if let b = bag as? EmbeddingBag { b.fuse(SparseSGD(learningRate: learningRate)) }
+      if let b = bag as? RowShardedEmbeddingBag { b.fuse(SparseSGD(learningRate: learningRate)) }
+    }
   }
 
   public var children: [(String, any Module)] { [("ebc", ebc)] }
 
-  /// Pooled embeddings of `features` (by table name) for `batchSize` examples.
+  /// Pooled embeddings of `features` (by table name) for `batchSize` examples. Sharded,
+  /// a bad input on any rank stops every rank with that rank's message.
   public func forward(_ features: [String: IdBags], batchSize: Int) throws -> Tensor {
-    var parts: [Tensor] = []
-    for (table, bag) in zip(ebc.tables, ebc.bags) {
-      guard let bags = features[table.name] else {
-        throw TensorError("ranker input: large_embeddings table \(table.name) reads the feature \(table.name), which the batch does not have; map it in seg_dense_schema.renamed_features (meta__* names) or list it in seg_dense_schema.features")
+    var inputs: [IdBags] = []
+    var failure: String? = nil
+    for table in ebc.tables {
+      do { inputs.append(try checkedBags(features, table: table, batchSize: batchSize)) } catch {
+        failure = "\(error)"
+        break
       }
-      guard bags.count == batchSize else {
-        throw TensorError("ranker input: feature \(table.name) has \(bags.count) bags for \(batchSize) examples")
-      }
-      try EmbeddingBagCollection.validate(bags, table: table, feature: table.name)
-      parts.append(try bag(indices: IndexTensor(bags.ids), offsets: IndexTensor(bags.offsets)))
     }
+    if isSharded, let communicator {
+      do { try communicator.agree(failed: failure) } catch let e as DistributedError { throw TensorError(e.description) }
+    }
+    if let failure { throw TensorError(failure) }
+    let parts = try zip(ebc.bags, inputs).map { try $0.pooled($1) }
     return parts.count == 1 ? parts[0] : try Tensor.concat(parts, axis: -1)
+  }
+
+  private func checkedBags(_ features: [String: IdBags], table: IdEmbeddingTableSpec, batchSize: Int) throws -> IdBags {
+    guard let bags = features[table.name] else {
+      throw TensorError("ranker input: large_embeddings table \(table.name) reads the feature \(table.name), which the batch does not have; map it in seg_dense_schema.renamed_features (meta__* names) or list it in seg_dense_schema.features")
+    }
+    guard bags.count == batchSize else {
+      throw TensorError("ranker input: feature \(table.name) has \(bags.count) bags for \(batchSize) examples")
+    }
+    try EmbeddingBagCollection.validate(bags, table: table, feature: table.name)
+    return bags
+  }
+
+  /// Takes part in one forward with no examples (sharded: another rank is looking up).
+  public func participate() throws {
+    guard isSharded, let communicator else { return }
+    do { try communicator.agree(failed: nil) } catch let e as DistributedError { throw TensorError(e.description) }
+    for bag in ebc.bags { try (bag as? RowShardedEmbeddingBag)?.participate() }
   }
 }
 

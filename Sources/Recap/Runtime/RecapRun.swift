@@ -83,12 +83,10 @@ public final class RecapRun {
   @discardableResult
   public func train(onEvent: @escaping (TrainingEvent) -> Void, onEvalProgress: (WorkProgress) -> Void = { _ in },
                     onEval: (String, RecapEvaluator.Result) -> Void = { _, _ in }) throws -> [String: RecapEvaluator.Result] {
-    if communicator.worldSize > 1 && !spec.largeEmbeddings.isEmpty {
-      throw TrainError("model.large_embeddings: data-parallel training (\(communicator.worldSize) ranks) of large id-embedding tables is not supported yet (their SGD runs inside backward, before gradients are all-reduced, so replicas would diverge); train them in one process, or use small_embeddings, which train data-parallel like the dense layers")
-    }
     let lock = communicator.rank == 0 ? try SaveDirLock(saveDir: saveDir) : nil
     defer { lock?.unlock() }
-    let model = try makeModel()
+    // Under mpirun the large_embeddings tables are row-sharded over the ranks.
+    let model = try MultiTaskRankingModel(spec, seed: seed, communicator: communicator)
     let task = RecapTrainingTask(model: model)
     let optimizer = try RecapConfigConversion.optimizer(config, model: model)
     let t = config.training

@@ -44,7 +44,19 @@ public struct RecapEvaluator {
     let gather = communicator.isDistributed
     var probabilities: [Float] = [], allLabels: [Float] = [], allWeights: [Float] = [], discreteValues: [Int64] = []
     var discreteWidth = 0
-    while maxSteps.map({ batches < $0 }) ?? true, let batch = try next() {
+    // Row-sharded id tables look up collectively: every rank runs a forward per round, one
+    // without a batch takes part with no ids, until no rank has a batch.
+    let lockstep = gather && (model.largeEmbeddings?.isSharded ?? false)
+    var finished = false
+    while true {
+      var next_: RecapBatch? = nil
+      if !finished, maxSteps.map({ batches < $0 }) ?? true { next_ = try next() }
+      finished = next_ == nil
+      if lockstep, try communicator.allReduce(Int64(finished ? 0 : 1), .max) > 0, finished {
+        try noGrad { try model.largeEmbeddings?.participate() }
+        continue
+      }
+      guard let batch = next_ else { break }
       let out = try noGrad { try task.forward(batch) }
       let (labels, weights) = try task.loss.targets(batch)
       lossSum += Double(try noGrad { try task.loss(out.logits, labels: labels, weights: weights) }.total.item ?? .nan)

@@ -12,7 +12,7 @@ import TMLTensor
 ///     let table = EmbeddingBag(424_241, 4, mode: .sum, rng: &rng)
 ///     table.fuse(RowWiseAdagrad(learningRate: .constant(0.1)))
 ///     let pooled = try table(indices: ids, offsets: offsets)   // [bags, 4]
-public final class EmbeddingBag: Module {
+public final class EmbeddingBag: FusedSparseModule {
   public let weight: Parameter
   public let mode: BagMode
   public var isTraining = true
@@ -23,6 +23,12 @@ public final class EmbeddingBag: Module {
 
   public init(_ numEmbeddings: Int, _ dim: Int, mode: BagMode = .sum, rng: inout RandomGenerator) {
     weight = Parameter(Tensor.normal([numEmbeddings, dim], using: &rng))
+    self.mode = mode
+  }
+
+  /// A table with the given initial rows (`weight` is [numEmbeddings, dim]).
+  public init(weight: Tensor, mode: BagMode = .sum) {
+    self.weight = Parameter(weight)
     self.mode = mode
   }
 

@@ -8,6 +8,8 @@ public final class Parameter {
   public var value: Tensor { didSet { version &+= 1 } }
   /// Increments whenever `value` is written; caches derived from the values compare it.
   public private(set) var version = 0
+  /// Set when this process holds only some rows of the whole parameter (`RowShard`).
+  public var rowShard: RowShard?
 
   public init(_ initial: Tensor) { value = initial.detached().requiringGrad("parameter") }
 

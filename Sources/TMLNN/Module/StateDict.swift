@@ -63,6 +63,7 @@ extension Module {
   /// must be present with its shape and no extra key may appear; all problems are listed
   /// in one error. A `model.` prefix on every key (the original's ModelAndLoss wrapper)
   /// is accepted. Non-strict: loads what matches and returns the report.
+  /// A row-sharded parameter (`Parameter.rowShard`) takes the whole tensor and keeps its rows.
   /// Either way nothing is loaded when a parameter holds NaN or ±Inf, or a buffer NaN:
   /// the error names the entry, the element and `origin` (the file).
   @discardableResult
@@ -85,9 +86,15 @@ extension Module {
     for (name, p) in params {
       expected.insert(name)
       guard let e = state[name] else { report.missing.append(name); continue }
-      if e.tensor.shape != p.shape { report.mismatched.append((name, p.shape, e.tensor.shape)); continue }
+      // A row-sharded parameter loads its rows of the whole tensor.
+      let shape = p.rowShard.map { $0.wholeShape(p.shape) } ?? p.shape
+      if e.tensor.shape != shape { report.mismatched.append((name, shape, e.tensor.shape)); continue }
       nonFinite = nonFinite ?? NonFiniteValue.first(in: e.tensor, name: name, kind: .parameter)
-      plan.append((e.tensor, { try p.assign($0) }))
+      if let shard = p.rowShard {
+        plan.append((e.tensor, { try p.assign(try shard.slice($0)) }))
+      } else {
+        plan.append((e.tensor, { try p.assign($0) }))
+      }
     }
     for (name, b) in bufs {
       expected.insert(name)

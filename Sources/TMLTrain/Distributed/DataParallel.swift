@@ -11,7 +11,8 @@ import TMLTensor
 ///
 /// which — with equal local batches, a mean loss and `synchroniseBatchNorm` — is the
 /// gradient of the global batch's mean loss, so N ranks take the step one process would.
-/// Buckets run in reverse parameter order (the order backward finishes them).
+/// Buckets run in reverse parameter order (the order backward finishes them). Row-sharded
+/// parameters are left to their own exchanges (`RowShardedEmbeddingBag`).
 ///
 ///     let dp = DataParallel(communicator: comm, module: model)
 ///     try dp.broadcastState()          // rank 0's weights everywhere
@@ -35,7 +36,7 @@ public final class DataParallel {
   public func broadcastState() throws {
     guard communicator.isDistributed else { return }
     var flat: [Float] = []
-    let params = module.namedParameters(), buffers = module.namedBuffers()
+    let params = replicatedParameters, buffers = module.namedBuffers()
     for (_, p) in params { flat += p.value.scalars }
     for (_, b) in buffers { flat += b.value.scalars }
     try communicator.broadcast(&flat, root: 0)
@@ -51,6 +52,10 @@ public final class DataParallel {
       at += n
     }
   }
+
+  /// The parameters every rank holds whole; a row-sharded one (`Parameter.rowShard`, e.g.
+  /// `RowShardedEmbeddingBag`'s table) is neither broadcast nor all-reduced.
+  var replicatedParameters: [(String, Parameter)] { module.namedParameters().filter { $0.1.rowShard == nil } }
 
   /// Makes every BatchNorm1d of the module a SyncBatchNorm over the ranks.
   public func synchroniseBatchNorm() {
@@ -100,7 +105,7 @@ public final class DataParallel {
       bucket = []
       size = 0
     }
-    for (_, p) in module.namedParameters().reversed() {
+    for (_, p) in replicatedParameters.reversed() {
       if p.value.count >= bucketElements {
         try flush()
         if var g = p.grad {

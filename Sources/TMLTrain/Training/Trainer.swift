@@ -150,26 +150,51 @@ public final class Trainer<Task: TrainingTask> {
     try task.module.loadStateDict(last.model, origin: last.directory.appendingPathComponent("model.safetensors").path)
     try optimizer.loadStateDict(last.optimizer, origin: last.directory.appendingPathComponent("optimizer.safetensors").path)
     try task.module.loadRandomStreams(last.state.rngStates, origin: last.directory.appendingPathComponent("state.json").path)
-    rngStates = last.state.rngStates.filter { !$0.key.hasPrefix("module/") }
+    try task.module.loadFusedOptimizerSteps(last.state.rngStates, origin: last.directory.appendingPathComponent("state.json").path)
+    rngStates = last.state.rngStates.filter { !$0.key.hasPrefix("module/") && !$0.key.hasPrefix("fused/") }
     step = last.state.step
   }
 
+  /// Saves checkpoint `step` (rank 0 alone; every rank when the model has row-sharded
+  /// parameters, each writing its rows — `ShardedCheckpoint`).
   public func saveCheckpoint() throws {
     try checkFiniteState()
+    let state = {
+      let streams = self.rngStates.merging(self.task.module.randomStreams()) { _, module in module }
+        .merging(self.task.module.fusedOptimizerSteps()) { _, fused in fused }
+      return CheckpointState(step: self.step, rngStates: streams, dataPosition: ["train_batches": self.step * self.options.gradientAccumulation],
+                             configHash: self.options.configHash)
+    }
+    if hasShardedParameters {
+      let parts = ShardedCheckpoint.split(task.module)
+      let saved: URL?
+      do {
+        saved = try ShardedCheckpoint.save(communicator: communicator, manager: checkpoints, step: step,
+                                           replicated: (parts.replicated, optimizer.stateDict()), sharded: (parts.sharded, StateDict()),
+                                           rows: parts.rows, state: state)
+      } catch let e as DistributedError { throw TrainError(e.description) }
+      if let saved { onEvent(.checkpointed(step: step, at: saved)) }
+      return
+    }
     guard isLogger else { return }
-    let streams = rngStates.merging(task.module.randomStreams()) { _, module in module }
-    let state = CheckpointState(step: step, rngStates: streams, dataPosition: ["train_batches": step * options.gradientAccumulation],
-                                configHash: options.configHash)
-    let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizer.stateDict(), state: state)
+    let url = try checkpoints.save(step: step, model: task.module.stateDict(), optimizer: optimizer.stateDict(), state: state())
     onEvent(.checkpointed(step: step, at: url))
   }
 
+  /// Whether some ranks hold only part of a parameter (then every rank saves).
+  var hasShardedParameters: Bool { communicator.isDistributed && task.module.namedParameters().contains { $0.1.rowShard != nil } }
+
   /// Throws when a parameter (or buffer) holds NaN or ±Inf after `step` optimizer steps:
   /// checked at every log step and before every checkpoint, so a diverged model is never
-  /// logged as if it trained, nor saved.
+  /// logged as if it trained, nor saved. With row-sharded parameters the ranks agree (one
+  /// rank's bad row stops them all).
   func checkFiniteState() throws {
-    guard let bad = task.module.firstNonFiniteState() else { return }
-    throw TrainError("step \(step): \(bad) after the optimizer step; training stopped. Lower the learning rate (or its peak), check the data for extreme values, and resume from the last good checkpoint")
+    let bad = task.module.firstNonFiniteState()
+    let message = bad.map { "step \(step): \($0) after the optimizer step; training stopped. Lower the learning rate (or its peak), check the data for extreme values, and resume from the last good checkpoint" }
+    if hasShardedParameters {
+      do { try communicator.agree(failed: message) } catch let e as DistributedError { throw TrainError(e.description) }
+    }
+    if let message { throw TrainError(message) }
   }
 
   /// When the loss fails because a parameter is no longer finite, an error naming it.
@@ -258,7 +283,10 @@ public final class Trainer<Task: TrainingTask> {
       }
       if let every = options.checkpointEveryN, every > 0, step % every == 0 { try saveCheckpoint() }
     }
-    if isLogger, checkpoints.steps().last?.step != step { try saveCheckpoint() }
+    // Rank 0 knows whether the last step is saved; with sharded parameters every rank joins.
+    var needFinal = [Int64(isLogger && checkpoints.steps().last?.step != step ? 1 : 0)]
+    if hasShardedParameters { try communicator.broadcast(&needFinal, root: 0) }
+    if needFinal[0] == 1 { try saveCheckpoint() }
     try board?.close()
     try metrics?.close()
     onEvent(.finished(step: step, seconds: Date().timeIntervalSince(start)))

@@ -78,37 +78,21 @@ extension TwHINRun {
     func agree(_ failure: String?) throws {
       do { try comm.agree(failed: failure) } catch let e as DistributedError { throw TwHINError(e.description) }
     }
-    func attempt(_ body: () throws -> Void) -> String? {
-      do { try body(); return nil } catch { return "\(error)" }
-    }
-    /// Each rank writes its rows into rank 0's temporary folder; rank 0 then writes the
-    /// replicated tensors and state.json (manifest + checksums) and renames the folder.
+    /// Each rank writes its rows; rank 0 the replicated tensors, state.json and the rename.
     func checkpoint() throws {
       let step = trainer.stepCount
       try agree(trainer.model.firstNonFiniteState().map {
         "step \(step): \($0) after the optimizer step; training stopped. Lower the learning rates, check the edges, and resume from the last good checkpoint"
       })
-      var tmp: URL? = nil
-      try agree(root ? attempt { tmp = try manager.temporaryDirectory(step: step) } : nil)
-      let name = try comm.allGatherV(Array((tmp?.lastPathComponent ?? "").utf8))[0]
-      let folder = manager.directory.appendingPathComponent(String(decoding: name, as: UTF8.self), isDirectory: true)
       let parts = try trainer.checkpointParts()
-      let file = CheckpointShardManifest.fileName(rank: comm.rank, worldSize: comm.worldSize)
-      var crc = ""
-      try agree(attempt {
-        crc = try CheckpointManager.writeShard(model: parts.sharded.model, optimizer: parts.sharded.optimizer,
-                                               to: folder.appendingPathComponent(file))
-      })
-      let checksums = try comm.allGatherV(Array(crc.utf8)).map { String(decoding: $0, as: UTF8.self) }
-      var saved: URL? = nil
-      try agree(root ? attempt {
-        let manifest = CheckpointShardManifest(worldSize: comm.worldSize, rows: parts.rows)
-        let state = CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
-                                    dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
-        saved = try manager.save(step: step, model: parts.replicated.model, optimizer: parts.replicated.optimizer, state: state,
-                                 modelDType: dtype, shards: .init(directory: folder, manifest: manifest,
-                                                                  crc32c: Dictionary(uniqueKeysWithValues: zip(manifest.files, checksums))))
-      } : nil)
+      let saved: URL?
+      do {
+        saved = try ShardedCheckpoint.save(communicator: comm, manager: manager, step: step, replicated: parts.replicated,
+                                           sharded: parts.sharded, rows: parts.rows, modelDType: dtype) {
+          CheckpointState(step: step, rngStates: ["negatives": trainer.negativeRNG.state],
+                          dataPosition: ["epoch": step / perEpoch, "batch_in_epoch": step % perEpoch], configHash: hash)
+        }
+      } catch let e as DistributedError { throw TwHINError(e.description) }
       if let saved { onEvent(.training(.checkpointed(step: step, at: saved))) }
     }
 
