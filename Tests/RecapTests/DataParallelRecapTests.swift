@@ -14,6 +14,7 @@ final class DataParallelRecapTests: XCTestCase {
   var dir: URL!
   let globalBatch = 48
   let steps = 20
+  let tableRows = 61
 
   override func setUpWithError() throws {
     dir = FileManager.default.temporaryDirectory.appendingPathComponent("recap-dp-\(UUID().uuidString)")
@@ -43,7 +44,9 @@ final class DataParallelRecapTests: XCTestCase {
   /// Adam scales to ±lr, so that bias is noise in any two runs that sum in another order.
   /// The featurization's (affine) BatchNorm stays; the tower kind is checked in
   /// TMLTensorTests' SyncBatchNorm test.
-  func config(_ name: String, trainGlob: String, save: String) throws -> String {
+  /// With `idTable`, a `large_embeddings` table of `tableRows` rows over meta__author_id
+  /// (row-sharded over the ranks under mpirun) in place of the author embedding.
+  func config(_ name: String, trainGlob: String, save: String, idTable: Bool = false) throws -> String {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var text = try String(contentsOf: repo.appendingPathComponent("configs/recap/small.yaml"), encoding: .utf8)
     let edits = [
@@ -60,7 +63,11 @@ final class DataParallelRecapTests: XCTestCase {
       ("        batch_norm:\n          affine: false\n          momentum: 0.1\n", ""),
       ("schema_path: small_segdense.json", "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)"),
     ]
-    for (a, b) in edits {
+    let table = [
+      ("  multi_task_type: share_all\n", "  multi_task_type: share_all\n  large_embeddings:\n    tables:\n      - name: meta__author_id\n        num_embeddings: \(tableRows)\n        embedding_dim: 4\n    optimizer:\n      init_learning_rate: 0.5\n"),
+      ("      author_embedding: author.twhin_follow_embedding\n", ""),
+    ]
+    for (a, b) in edits + (idTable ? table : []) {
       XCTAssertTrue(text.contains(a), "small.yaml has no \(a)")
       text = text.replacingOccurrences(of: a, with: b)
     }
@@ -72,8 +79,9 @@ final class DataParallelRecapTests: XCTestCase {
   /// Training data for `ranks` ranks that gives every rank count the same global batches:
   /// generated rows in order, cut into global batches of `globalBatch`, and file r (of
   /// `ranks`) holding rows [r·B/N, (r+1)·B/N) of each. Returns the files' glob.
-  func writeData(ranks: [Int]) throws -> [Int: String] {
-    let gen = try RecapRun(configPath: try config("gen.yaml", trainGlob: dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path, save: "gen"))
+  func writeData(ranks: [Int], idTable: Bool = false) throws -> [Int: String] {
+    let gen = try RecapRun(configPath: try config("gen.yaml", trainGlob: dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path, save: "gen",
+                                                  idTable: idTable))
     try gen.generateData(examples: globalBatch * (steps + 2), files: 1)
     let reader = try TFRecordReader(path: try FileGlob.expand(dir.appendingPathComponent("data/train/part-*.tfrecord.gz").path)[0])
     var rows: [[UInt8]] = []
@@ -95,8 +103,9 @@ final class DataParallelRecapTests: XCTestCase {
     return globs
   }
 
+  /// The model of checkpoint `step` (sharded ones reassembled).
   func model(_ save: String, step: Int) throws -> StateDict {
-    try SafetensorsFile(contentsOf: dir.appendingPathComponent("\(save)/checkpoints/step_\(step)/model.safetensors")).stateDict()
+    try CheckpointManager.load(dir.appendingPathComponent("\(save)/checkpoints/step_\(step)")).model
   }
 
   func logged(_ save: String, kind: String) throws -> [Int: [String: Double]] {
@@ -112,7 +121,7 @@ final class DataParallelRecapTests: XCTestCase {
 
   /// max |a − b| / max |b| over each tensor.
   func assertClose(_ a: StateDict, _ b: StateDict, tolerance: Double, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.entries.map(\.0), b.entries.map(\.0), file: file, line: line)
+    XCTAssertEqual(a.entries.map(\.0).sorted(), b.entries.map(\.0).sorted(), file: file, line: line)
     for (name, ea) in a.entries {
       guard let eb = b[name] else { continue }
       let x = ea.tensor.scalars, y = eb.tensor.scalars
@@ -128,14 +137,60 @@ final class DataParallelRecapTests: XCTestCase {
   }
 
   func testTwoRanksWithGlobalBatchBEqualOneProcessWithBatchBAfter20AdamSteps() throws {
+    try checkTwoRanksEqualOneProcess(idTable: false)
+  }
+
+  /// The same with a `large_embeddings` table row-sharded over the two ranks (ids and rows
+  /// exchanged with all-to-all, SGD by the rows' owners): the same table and dense layers
+  /// as one process holding the whole table, and a sharded checkpoint that one process reads.
+  func testTwoRanksWithAShardedIdTableEqualOneProcessAfter20AdamSteps() throws {
+    try checkTwoRanksEqualOneProcess(idTable: true)
+    let name = "embeddings.ebc.embedding_bags.meta__author_id.weight"
+    let ckpt = dir.appendingPathComponent("two/checkpoints/step_\(steps)")
+    let state = try JSONDecoder().decode(CheckpointState.self, from: Data(contentsOf: ckpt.appendingPathComponent("state.json")))
+    XCTAssertEqual(state.shards?.worldSize, 2)
+    XCTAssertEqual(state.shards?.rows["model/" + name], tableRows)
+    XCTAssertNil(try SafetensorsFile(contentsOf: ckpt.appendingPathComponent("model.safetensors")).stateDict()[name],
+                 "the table lives in the shard files only")
+    for r in 0..<2 {
+      let shard = try SafetensorsFile(contentsOf: ckpt.appendingPathComponent("shard-\(r)-of-2.safetensors")).stateDict()
+      XCTAssertEqual(shard["model/" + name]?.tensor.shape, [tableRows / 2 + (r < tableRows % 2 ? 1 : 0), 4])
+    }
+    // The table trained (its rows moved from the initial ones; equal to one process's above).
+    let initial = try RecapRun(configPath: dir.appendingPathComponent("one.yaml").path).makeModel().stateDict()[name]!.tensor.scalars
+    let trained = try XCTUnwrap(try model("two", step: steps)[name]).tensor.scalars
+    XCTAssertGreaterThan(zip(trained, initial).map { abs($0 - $1) }.max() ?? 0, 1e-3, "the rows moved by far more than the 1e-5 tolerance")
+    // `tml recap predict` reads the sharded checkpoint in one process: the one-process model's scores.
+    let cfg = dir.appendingPathComponent("one.yaml").path
+    let input = dir.appendingPathComponent("ranks1/part-*.tfrecord").path
+    var scores: [[String]] = []
+    for save in ["one", "two"] {
+      let out = dir.appendingPathComponent("\(save)-pred.tsv").path
+      let r = try MPILauncher.runSingle(program: tml, arguments: ["recap", "predict", "--config", cfg, "--checkpoint", dir.appendingPathComponent(save).path,
+                                                                   "--input", input, "--output", out])
+      XCTAssertEqual(r.status, 0, r.output)
+      scores.append(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init))
+    }
+    XCTAssertEqual(scores[0].count, scores[1].count)
+    XCTAssertGreaterThan(scores[0].count, globalBatch)
+    var worst = 0.0
+    for (a, b) in zip(scores[0].dropFirst(), scores[1].dropFirst()) {
+      for (x, y) in zip(a.split(separator: "\t"), b.split(separator: "\t")) {
+        if let x = Double(x), let y = Double(y) { worst = max(worst, abs(x - y)) }
+      }
+    }
+    XCTAssertLessThan(worst, 1e-4, "predictions from the 2-rank sharded checkpoint vs the 1-process one")
+  }
+
+  func checkTwoRanksEqualOneProcess(idTable: Bool) throws {
     try requireMPI()
-    let data = try writeData(ranks: [1, 2])
-    let two = try config("two.yaml", trainGlob: data[2]!, save: "two")
+    let data = try writeData(ranks: [1, 2], idTable: idTable)
+    let two = try config("two.yaml", trainGlob: data[2]!, save: "two", idTable: idTable)
     let mpi = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", two], timeout: 300)
     XCTAssertEqual(mpi.status, 0, mpi.output)
     XCTAssertTrue(mpi.output.contains("data-parallel on 2 ranks: \(globalBatch / 2) rows per rank"), mpi.output)
 
-    let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data[1]!, save: "one"))
+    let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data[1]!, save: "one", idTable: idTable))
     let evals = try run.train(onEvent: { _ in })
 
     // The model has a BatchNorm (the featurization's), synchronised across the ranks.
@@ -156,10 +211,18 @@ final class DataParallelRecapTests: XCTestCase {
   }
 
   func testACheckpointSavedByTwoRanksResumesOnOneAndThreeRanksWithTheSameNextStepLoss() throws {
+    try checkResumeOnOneAndThreeRanks(idTable: false)
+  }
+
+  func testAShardedIdTableCheckpointOfTwoRanksResumesOnOneAndThreeRanksWithTheSameNextStepLoss() throws {
+    try checkResumeOnOneAndThreeRanks(idTable: true)
+  }
+
+  func checkResumeOnOneAndThreeRanks(idTable: Bool) throws {
     try requireMPI()
-    let data = try writeData(ranks: [1, 2, 3])
+    let data = try writeData(ranks: [1, 2, 3], idTable: idTable)
     func cfg(_ n: Int, save: String) throws -> String {
-      let path = try config("r\(n)-\(save).yaml", trainGlob: data[n]!, save: save)
+      let path = try config("r\(n)-\(save).yaml", trainGlob: data[n]!, save: save, idTable: idTable)
       let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "train_log_every_n: 10", with: "train_log_every_n: 1")
       try text.write(toFile: path, atomically: true, encoding: .utf8)
       return path
@@ -231,5 +294,18 @@ final class DataParallelRecapTests: XCTestCase {
     // and the message also names the first file rank 1 lacks.)
     XCTAssertTrue(r.output.contains("error: rank 1 of 2: train_data.inputs '\(partial.path)/part-*.tfrecord': rank 1 sees 1 file, rank 0 sees 2 files"), r.output)
     XCTAssertTrue(r.output.contains("Every rank needs the same input files"), r.output)
+  }
+
+  func testAMissingShardOfAnIdTableCheckpointIsAnErrorNamingTheFile() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2], idTable: true)
+    let path = try config("c.yaml", trainGlob: data[2]!, save: "run", idTable: true)
+    let first = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path, "--steps", "10"], timeout: 300)
+    XCTAssertEqual(first.status, 0, first.output)
+    let shard = dir.appendingPathComponent("run/checkpoints/step_10/shard-1-of-2.safetensors")
+    try FileManager.default.removeItem(at: shard)
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path, "--steps", "11"], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("the shard of rank 1, \(shard.path), is missing or unreadable"), r.output)
   }
 }
