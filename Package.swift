@@ -117,7 +117,7 @@ let package = Package(
         .product(name: "Yams", package: "Yams"),
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO"]),
+    .testTarget(name: "TMLTrainTests", dependencies: ["TMLTrain", "TMLNN", "TMLTensor", "TMLData", "TMLIO", "TMLDistributed"]),
   ],
   swiftLanguageModes: [.v5],
   cxxLanguageStandard: .cxx17
