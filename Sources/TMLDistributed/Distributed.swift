@@ -37,6 +37,12 @@ extension Communicator {
 }
 
 extension Distributed {
+  /// Ranks of this job (`OMPI_COMM_WORLD_SIZE`, or 1 when not launched by Open MPI),
+  /// known before MPI is initialised.
+  public static func launchedWorldSize(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    max(1, Int(environment["OMPI_COMM_WORLD_SIZE"] ?? "") ?? 1)
+  }
+
   /// Ranks of this job on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`, or 1 when not set).
   public static func ranksOnThisMachine(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
     max(1, Int(environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1)

@@ -47,6 +47,21 @@ extension RecapRunTests {
                       mentioning: ["train_data.global_batch_size = 128000000000000"])
   }
 
+  func testAnIdTableTooLargeForThisMachineIsRefusedAndSplitOverTheRanks() throws {
+    let table = "  multi_task_type: share_all\n  large_embeddings:\n    tables:\n      - name: meta__author_id\n        num_embeddings: 40000000000\n        embedding_dim: 8\n    optimizer:\n      init_learning_rate: 0.05\n"
+    let edits = [("  multi_task_type: share_all\n", table), ("      author_embedding: author.twhin_follow_embedding\n", "")]
+    try assertRefused(edits, mentioning: ["model.large_embeddings.tables[0].num_embeddings = 40000000000"])
+    // 40 G rows × 8 floats × 2 copies = 2.56 TB in one process; each of 64 ranks holds 1/64.
+    let tower = ArchitectureSpec.mlp(MLPSpec(layerSizes: [1], batchNorm: nil, dropout: nil, finalLayerActivation: false))
+    let spec = MultiTaskRankingModel.Spec(continuousFeatures: 3, binaryFeatures: 2, multiTaskType: .shareNone, backbone: nil,
+                                          tasks: [.init(name: "t", architecture: tower)],
+                                          largeEmbeddings: [IdEmbeddingTableSpec(name: "meta__author_id", numEmbeddings: 40_000_000_000, embeddingDim: 8)])
+    let recap = try RecapConfig.load(from: try tinyConfig(steps: 1))
+    let one = MemoryEstimate(recap: recap, spec: spec, ranks: 1), many = MemoryEstimate(recap: recap, spec: spec, ranks: 64)
+    XCTAssertGreaterThan(one.totalBytes, 2_560_000_000_000)
+    XCTAssertLessThan(many.totalBytes, one.totalBytes / 60)
+  }
+
   func testALayerSizeWhoseBytesOverflowIsRefused() throws {
     try assertRefused([("layer_sizes: [32, 16, 1]", "layer_sizes: [4611686018427387904, 4611686018427387904, 1]")],
                       mentioning: ["layer_sizes[", "more than 9223372036854775807 bytes"])

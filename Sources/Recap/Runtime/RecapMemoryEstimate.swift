@@ -11,13 +11,18 @@ import TMLTrain
 ///                             norm, activation and dropout, and their gradients), × 2 in evaluation
 ///     input batches:          batch × input width floats × 12 in training (featurization
 ///                             intermediates and gradients), × 6 in evaluation
+///     large_embeddings table: ⌈rows / N⌉ × dim floats × 2 per rank of N (value and the
+///                             checkpoint's encoded copy; SGD keeps no state, row gradients
+///                             are the batch's)
+///     small_embeddings table: rows × dim floats × (4 + 2s), as a Linear's weight
 ///
 /// for the training batch and each validation batch. A Linear's part names the config key
 /// of its larger dimension; a layer output part the batch size key and the width's key.
 /// The production config comes to 1.7 GB; 6 training steps and an evaluation of it peak
 /// at 2.0 GB resident (the rest: the buffer pool's cache, the input pipeline, the runtime).
 extension MemoryEstimate {
-  public init(recap config: RecapConfig, spec: MultiTaskRankingModel.Spec) {
+  /// `ranks`: the processes of a data-parallel run (`large_embeddings` tables are split over them).
+  public init(recap config: RecapConfig, spec: MultiTaskRankingModel.Spec, ranks: Int = 1) {
     self.init()
     let states = config.optimizer.adam != nil ? 2 : 1
     var walk = RecapMemoryWalk(copies: 4 + 2 * states)
@@ -29,6 +34,18 @@ extension MemoryEstimate {
       walk.parameters(("model.position_debias_config.max_position", p.maxPosition), "position embedding",
                       elements: [plus(p.maxPosition, 2), p.numDims])
       input = plus(input, p.numDims)
+    }
+    for (i, t) in spec.largeEmbeddings.enumerated() {
+      let rows = (t.numEmbeddings + max(ranks, 1) - 1) / max(ranks, 1)
+      add(keys: [("model.large_embeddings.tables[\(i)].num_embeddings", t.numEmbeddings)],
+          "large_embeddings table \(t.name)\(ranks > 1 ? " (this rank's \(rows) of its rows)" : "") (value and checkpoint copy)",
+          elements: [rows, t.embeddingDim], copies: 2)
+      input = plus(input, t.embeddingDim)
+    }
+    for (i, t) in spec.smallEmbeddings.enumerated() {
+      walk.parameters(("model.small_embeddings.tables[\(i)].num_embeddings", t.numEmbeddings), "small_embeddings table \(t.name)",
+                      elements: [t.numEmbeddings, t.embeddingDim])
+      input = plus(input, t.embeddingDim)
     }
     let inputDim: RecapMemoryWalk.Dim = ("train_data.seg_dense_schema (model input width)", input)
     var towerInput = inputDim

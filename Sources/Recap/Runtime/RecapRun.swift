@@ -43,7 +43,8 @@ public final class RecapRun {
 
   /// The memory the model, its training and evaluation need; `init` refuses a config whose
   /// estimate exceeds this machine's memory, naming the key that makes it so.
-  public var memoryEstimate: MemoryEstimate { MemoryEstimate(recap: config, spec: spec) }
+  /// Under mpirun the large_embeddings tables count with this rank's share of their rows.
+  public var memoryEstimate: MemoryEstimate { MemoryEstimate(recap: config, spec: spec, ranks: Distributed.launchedWorldSize()) }
 
   /// The data configs of the validation datasets, in file order.
   public func validationData() throws -> [(String, RecapDataConfig)] {
