@@ -163,12 +163,13 @@ public struct CheckpointManager {
   /// The newest complete checkpoint, or nil when there is none. When the newest cannot
   /// be loaded (damaged, truncated, or its step is not its folder's), the error names it
   /// and the newest older checkpoint that loads, to resume from or delete the damaged one.
-  public func loadLatest() throws -> Checkpoint? {
+  /// `rowShards`: model tensors to load as one shard's rows (`load`).
+  public func loadLatest(rowShards: [String: RowShard] = [:]) throws -> Checkpoint? {
     try recoverInterruptedReplacements()
     let all = steps()
     guard let last = all.last else { return nil }
-    do { return try CheckpointManager.load(last.url) } catch {
-      let older = all.dropLast().reversed().first { (try? CheckpointManager.load($0.url)) != nil }
+    do { return try CheckpointManager.load(last.url, rowShards: rowShards) } catch {
+      let older = all.dropLast().reversed().first { (try? CheckpointManager.load($0.url, rowShards: rowShards)) != nil }
       let what = older.map { "The older checkpoint step_\($0.step) is intact: resume from it with --resume-from step_\($0.step) (newer checkpoints are then set aside), or delete \(last.url.path) to resume from it automatically" }
         ?? "No older checkpoint under \(directory.path) is intact: delete \(last.url.path) to start again"
       let reason = "\(error)".hasPrefix("checkpoint: ") ? String("\(error)".dropFirst(12)) : "\(error)"
@@ -178,8 +179,10 @@ public struct CheckpointManager {
 
   /// Loads the checkpoint in `dir` (a `step_<N>` directory), verifying each tensor
   /// file's CRC-32C recorded in `state.json` (format 2; format 1 has none) and that the
-  /// step it records is the folder's N.
-  public static func load(_ dir: URL) throws -> Checkpoint {
+  /// step it records is the folder's N. Model tensors named in `rowShards` come back as
+  /// only that shard's rows (read from whichever files hold them), so a rank of a
+  /// row-sharded run never holds a whole table; everything else comes back whole.
+  public static func load(_ dir: URL, rowShards: [String: RowShard] = [:]) throws -> Checkpoint {
     let stateURL = dir.appendingPathComponent("state.json")
     guard let data = try? Data(contentsOf: stateURL) else {
       throw TensorError("checkpoint: \(dir.path) has no readable state.json; point at a step_<N> directory written by SwiftTML")
@@ -195,7 +198,7 @@ public struct CheckpointManager {
     if name.hasPrefix("step_"), let n = Int(name.dropFirst(5)), n != state.step {
       throw TensorError("checkpoint: \(stateURL.path) records step \(state.step) but its folder is \(name); the folder was renamed or the file copied from another checkpoint — rename the folder to step_\(state.step) or delete it")
     }
-    func tensors(_ file: String) throws -> StateDict {
+    func tensors(_ file: String, keepingRows shards: [String: RowShard] = [:]) throws -> StateDict {
       let url = dir.appendingPathComponent(file)
       let bytes: Data
       do { bytes = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
@@ -210,11 +213,17 @@ public struct CheckpointManager {
           throw TensorError("checkpoint: \(url.path) is damaged: its CRC-32C is \(actual) but state.json records \(expected)")
         }
       }
-      return try SafetensorsFile(data: bytes, source: url.path).stateDict()
+      let file = try SafetensorsFile(data: bytes, source: url.path)
+      let partial = shards.filter { file.entries[$0.key] != nil }
+      var dict = try file.stateDict(excluding: Set(partial.keys))
+      for (name, shard) in partial {
+        dict[name] = .init(try file.tensor(name, rows: (0..<shard.localRows).map(shard.globalRow)), dtype: file.entries[name]!.dtype)
+      }
+      return dict
     }
-    var model = try tensors("model.safetensors"), optimizer = try tensors("optimizer.safetensors")
+    var model = try tensors("model.safetensors", keepingRows: rowShards), optimizer = try tensors("optimizer.safetensors")
     if let manifest = state.shards {
-      try assembleShards(manifest, in: dir, state: state, model: &model, optimizer: &optimizer)
+      try assembleShards(manifest, in: dir, state: state, model: &model, optimizer: &optimizer, rowShards: rowShards)
     }
     return Checkpoint(directory: dir, state: state, model: model, optimizer: optimizer)
   }

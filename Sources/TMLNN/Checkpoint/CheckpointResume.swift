@@ -18,8 +18,9 @@ extension CheckpointManager {
   /// are renamed `step_<M>.superseded-<unix time>` — kept for the user to inspect or
   /// delete, but no longer picked as the newest or pruned — so the run's later saves and
   /// resumes follow the requested step.
-  public func resume(from requested: String?) throws -> Resume? {
-    guard let requested else { return try loadLatest().map { Resume(checkpoint: $0, setAside: []) } }
+  /// `rowShards`: model tensors to load as one shard's rows (`CheckpointManager.load`).
+  public func resume(from requested: String?, rowShards: [String: RowShard] = [:]) throws -> Resume? {
+    guard let requested else { return try loadLatest(rowShards: rowShards).map { Resume(checkpoint: $0, setAside: []) } }
     let name: String
     if requested.contains("/") {
       let url = URL(fileURLWithPath: requested).standardizedFileURL
@@ -35,7 +36,7 @@ extension CheckpointManager {
       let have = all.isEmpty ? "there are none" : "the complete ones are " + all.map { "step_\($0.step)" }.joined(separator: ", ")
       throw TensorError("--resume-from \(requested): no checkpoint \(name) in \(directory.path); \(have)")
     }
-    let checkpoint = try CheckpointManager.load(match.url)
+    let checkpoint = try CheckpointManager.load(match.url, rowShards: rowShards)
     var setAside: [URL] = []
     let stamp = Int(Date().timeIntervalSince1970)
     for newer in all where newer.step > n {

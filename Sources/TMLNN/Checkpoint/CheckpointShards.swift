@@ -61,14 +61,16 @@ extension CheckpointManager {
 
   /// Puts the sharded tensors of a format-3 checkpoint back together: each `model/` and
   /// `optimizer/` tensor of the manifest, rows interleaved round-robin from every shard
-  /// (each file's CRC-32C verified), added to `model` and `optimizer`.
+  /// (each file's CRC-32C verified), added to `model` and `optimizer` — whole, or for a
+  /// model tensor named in `rowShards` only that shard's rows (global row g is row ⌊g / N⌋
+  /// of file g mod N), read from the mapped files without assembling the rest.
   static func assembleShards(_ manifest: CheckpointShardManifest, in dir: URL, state: CheckpointState,
-                             model: inout StateDict, optimizer: inout StateDict) throws {
+                             model: inout StateDict, optimizer: inout StateDict, rowShards: [String: RowShard] = [:]) throws {
     let n = manifest.worldSize
     guard manifest.layout == "round_robin", manifest.files.count == n, n >= 1 else {
       throw TensorError("checkpoint: \(dir.path)/state.json has a shard manifest this SwiftTML cannot read (layout \(manifest.layout), \(manifest.files.count) files for world size \(n))")
     }
-    var parts: [String: [(Tensor, StateDType)?]] = [:]
+    var files: [SafetensorsFile] = []
     for (rank, file) in manifest.files.enumerated() {
       let url = dir.appendingPathComponent(file)
       guard let bytes = try? Data(contentsOf: url, options: .mappedIfSafe) else {
@@ -80,38 +82,43 @@ extension CheckpointManager {
           throw TensorError("checkpoint: the shard \(url.path) is damaged: its CRC-32C is \(actual) but state.json records \(expected)")
         }
       }
-      let dict = try SafetensorsFile(data: bytes, source: url.path).stateDict()
-      for (name, e) in dict.entries {
-        guard manifest.rows[name] != nil else {
-          throw TensorError("checkpoint: \(url.path) holds \(name), which the manifest in state.json does not list")
-        }
-        parts[name, default: Array(repeating: nil, count: n)][rank] = (e.tensor, e.dtype)
+      let f = try SafetensorsFile(data: bytes, source: url.path)
+      if let stray = f.names.first(where: { manifest.rows[$0] == nil }) {
+        throw TensorError("checkpoint: \(url.path) holds \(stray), which the manifest in state.json does not list")
       }
+      files.append(f)
     }
     for (name, rows) in manifest.rows.sorted(by: { $0.key < $1.key }) {
-      let got = parts[name] ?? Array(repeating: nil, count: n)
-      guard let template = got.compactMap({ $0 }).first else {
+      guard let template = files.compactMap({ $0.entries[name] }).first else {
         throw TensorError("checkpoint: no shard of \(dir.path) holds \(name)")
       }
-      let inner = Array(template.0.shape.dropFirst()), width = inner.reduce(1, *)
-      var whole = [Float](repeating: 0, count: rows * width)
+      let inner = Array(template.shape.dropFirst()), width = inner.reduce(1, *)
       for rank in 0..<n {
         let want = manifest.localRows(rows, rank: rank)
-        guard let (t, _) = got[rank] else {
+        guard let e = files[rank].entries[name] else {
           if want == 0 { continue }
           throw TensorError("checkpoint: the shard of rank \(rank) (\(manifest.files[rank])) has no \(name); expected \(want) rows")
         }
-        guard t.shape.first == want, Array(t.shape.dropFirst()) == inner else {
-          throw TensorError("checkpoint: \(name) in \(manifest.files[rank]) has shape \(t.shape); expected [\(want)] + \(inner)")
-        }
-        t.withUnsafeBufferPointer { p in
-          for l in 0..<want {
-            let g = l * n + rank
-            for j in 0..<width { whole[g * width + j] = p[l * width + j] }
-          }
+        guard e.shape.first == want, Array(e.shape.dropFirst()) == inner else {
+          throw TensorError("checkpoint: \(name) in \(manifest.files[rank]) has shape \(e.shape); expected [\(want)] + \(inner)")
         }
       }
-      let entry = StateDict.Entry(try Tensor(shape: [rows] + inner, scalars: whole), dtype: template.1)
+      // The global rows wanted (all, or one shard's), fetched per source file.
+      let local = name.hasPrefix("model/") ? rowShards[String(name.dropFirst(6))] : nil
+      let wanted = local.map { s in (0..<s.localRows).map(s.globalRow) } ?? Array(0..<rows)
+      if let bad = wanted.first(where: { $0 >= rows }) {
+        throw TensorError("checkpoint: \(name) has \(rows) rows in \(dir.path) but the model's shard needs row \(bad); load it into a model of the same size")
+      }
+      var values = [Float](repeating: 0, count: wanted.count * width)
+      for rank in 0..<n {
+        let mine = wanted.indices.filter { wanted[$0] % n == rank }
+        guard !mine.isEmpty else { continue }
+        let part = try files[rank].tensor(name, rows: mine.map { wanted[$0] / n })
+        part.withUnsafeBufferPointer { p in
+          for (k, at) in mine.enumerated() { for j in 0..<width { values[at * width + j] = p[k * width + j] } }
+        }
+      }
+      let entry = StateDict.Entry(try Tensor(shape: [wanted.count] + inner, scalars: values), dtype: template.dtype)
       if name.hasPrefix("model/") { model[String(name.dropFirst(6))] = entry } else if name.hasPrefix("optimizer/") {
         optimizer[String(name.dropFirst(10))] = entry
       } else {

@@ -63,7 +63,8 @@ extension Module {
   /// must be present with its shape and no extra key may appear; all problems are listed
   /// in one error. A `model.` prefix on every key (the original's ModelAndLoss wrapper)
   /// is accepted. Non-strict: loads what matches and returns the report.
-  /// A row-sharded parameter (`Parameter.rowShard`) takes the whole tensor and keeps its rows.
+  /// A row-sharded parameter (`Parameter.rowShard`) takes the whole tensor and keeps its
+  /// rows, or takes its rows as they are (a rank-local checkpoint load).
   /// Either way nothing is loaded when a parameter holds NaN or ±Inf, or a buffer NaN:
   /// the error names the entry, the element and `origin` (the file).
   @discardableResult
@@ -86,11 +87,13 @@ extension Module {
     for (name, p) in params {
       expected.insert(name)
       guard let e = state[name] else { report.missing.append(name); continue }
-      // A row-sharded parameter loads its rows of the whole tensor.
+      // A row-sharded parameter loads its rows of the whole tensor, or its rows already
+      // selected (`CheckpointManager.load(_:rowShards:)`).
       let shape = p.rowShard.map { $0.wholeShape(p.shape) } ?? p.shape
-      if e.tensor.shape != shape { report.mismatched.append((name, shape, e.tensor.shape)); continue }
+      let alreadyLocal = p.rowShard != nil && e.tensor.shape == p.shape
+      if e.tensor.shape != shape && !alreadyLocal { report.mismatched.append((name, shape, e.tensor.shape)); continue }
       nonFinite = nonFinite ?? NonFiniteValue.first(in: e.tensor, name: name, kind: .parameter)
-      if let shard = p.rowShard {
+      if let shard = p.rowShard, !alreadyLocal {
         plan.append((e.tensor, { try p.assign(try shard.slice($0)) }))
       } else {
         plan.append((e.tensor, { try p.assign($0) }))

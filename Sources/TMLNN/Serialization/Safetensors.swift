@@ -88,23 +88,43 @@ public struct SafetensorsFile {
     return e
   }
 
+  /// Element `i` of raw little-endian `dtype` data as Float32.
+  @inline(__always) static func scalar(_ raw: UnsafeRawBufferPointer, _ i: Int, _ dtype: StateDType) -> Float {
+    switch dtype {
+    case .f32: return Float(bitPattern: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian)
+    case .f16: return HalfPrecision.halfToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian)
+    case .bf16: return HalfPrecision.bfloat16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian)
+    case .i64: return Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
+    case .i32: return Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
+    case .u8, .bool: return Float(raw[i])
+    }
+  }
+
   /// The tensor as Float32 (any dtype converted; integers exactly up to 2²⁴).
   public func tensor(_ name: String) throws -> Tensor {
     let e = try entry(name)
-    let values: [Float] = e.bytes.withUnsafeBytes { raw in
-      let count = e.shape.reduce(1, *)
-      return (0..<count).map { i in
-        switch e.dtype {
-        case .f32: return Float(bitPattern: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian)
-        case .f16: return HalfPrecision.halfToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian)
-        case .bf16: return HalfPrecision.bfloat16ToFloat(raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian)
-        case .i64: return Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
-        case .i32: return Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-        case .u8, .bool: return Float(raw[i])
-        }
+    let count = e.shape.reduce(1, *)
+    let values: [Float] = e.bytes.withUnsafeBytes { raw in (0..<count).map { SafetensorsFile.scalar(raw, $0, e.dtype) } }
+    return try Tensor(shape: e.shape, scalars: values)
+  }
+
+  /// Rows `rows` (indices into the first dimension) of a tensor as Float32, shape
+  /// [rows.count] + the rest: reads only those rows of a mapped file, so one rank can take
+  /// its rows of a table larger than its memory.
+  public func tensor(_ name: String, rows: [Int]) throws -> Tensor {
+    let e = try entry(name)
+    guard let n = e.shape.first else { throw TensorError("safetensors: \(source): tensor \"\(name)\" is a scalar; it has no rows") }
+    if let bad = rows.first(where: { $0 < 0 || $0 >= n }) {
+      throw TensorError("safetensors: \(source): tensor \"\(name)\" has \(n) rows; row \(bad) was asked for")
+    }
+    let width = e.shape.dropFirst().reduce(1, *)
+    var values = [Float](repeating: 0, count: rows.count * width)
+    e.bytes.withUnsafeBytes { raw in
+      for (k, r) in rows.enumerated() {
+        for j in 0..<width { values[k * width + j] = SafetensorsFile.scalar(raw, r * width + j, e.dtype) }
       }
     }
-    return try Tensor(shape: e.shape, scalars: values)
+    return try Tensor(shape: [rows.count] + e.shape.dropFirst(), scalars: values)
   }
 
   /// An integer tensor (I64, I32, U8, BOOL) as exact `Int` values.
@@ -122,10 +142,10 @@ public struct SafetensorsFile {
     return try IndexTensor(shape: e.shape, values: values, dtype: e.dtype == .i32 ? .int32 : .int64)
   }
 
-  /// All tensors as a state dict (Float32 values, original dtypes remembered).
-  public func stateDict() throws -> StateDict {
+  /// All tensors (but `excluded`) as a state dict (Float32 values, original dtypes remembered).
+  public func stateDict(excluding excluded: Set<String> = []) throws -> StateDict {
     var d = StateDict()
-    for n in names { d[n] = .init(try tensor(n), dtype: entries[n]!.dtype) }
+    for n in names where !excluded.contains(n) { d[n] = .init(try tensor(n), dtype: entries[n]!.dtype) }
     return d
   }
 }

@@ -117,30 +117,38 @@ public final class Trainer<Task: TrainingTask> {
 
   /// Restores the newest checkpoint or `resumeFrom` (or warm-starts); returns the step to
   /// continue from. With several ranks, rank 0 chooses (and sets aside newer checkpoints)
-  /// and the others load the checkpoint it chose.
+  /// and the others load the checkpoint it chose (or warm-start from the same one).
   @discardableResult
   public func restore() throws -> Int {
     var chosen = ""
+    // Row-sharded parameters read only this rank's rows of the checkpoint.
+    let shards = Dictionary(uniqueKeysWithValues: task.module.namedParameters().compactMap { n, p in p.rowShard.map { (n, $0) } })
     if communicator.rank == 0 {
-      if let resume = try checkpoints.resume(from: options.resumeFrom) {
+      if let resume = try checkpoints.resume(from: options.resumeFrom, rowShards: shards) {
         for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
         try apply(resume.checkpoint)
-        chosen = resume.checkpoint.directory.path
+        chosen = "resume:" + resume.checkpoint.directory.path
         if !options.configHash.isEmpty, !resume.checkpoint.state.configHash.isEmpty, resume.checkpoint.state.configHash != options.configHash {
           onEvent(.warning(RunConfigHash.changedWarning(resume.checkpoint.directory)))
         }
         onEvent(.resumed(step: step, from: resume.checkpoint.directory))
       } else if let initial = options.initialCheckpointDir {
         let dir = CheckpointManager(saveDir: initial).steps().last?.url ?? initial
-        let ckpt = try CheckpointManager.load(dir)
+        let ckpt = try CheckpointManager.load(dir, rowShards: shards)
         try task.module.loadStateDict(ckpt.model, origin: dir.path)
+        chosen = "warm:" + dir.path
         onEvent(.warmStarted(from: dir))
       }
     }
     guard communicator.isDistributed else { return step }
-    let path = String(decoding: try communicator.allGatherV(Array(chosen.utf8))[0], as: UTF8.self)
-    if communicator.rank != 0 && !path.isEmpty {
-      try apply(try CheckpointManager.load(URL(fileURLWithPath: path)))
+    let choice = String(decoding: try communicator.allGatherV(Array(chosen.utf8))[0], as: UTF8.self)
+    guard communicator.rank != 0 else { return step }
+    if choice.hasPrefix("resume:") {
+      try apply(try CheckpointManager.load(URL(fileURLWithPath: String(choice.dropFirst(7))), rowShards: shards))
+    } else if choice.hasPrefix("warm:") {
+      // Replicated weights also come from rank 0's broadcast; sharded rows only from here.
+      let dir = URL(fileURLWithPath: String(choice.dropFirst(5)))
+      try task.module.loadStateDict(try CheckpointManager.load(dir, rowShards: shards).model, origin: dir.path)
     }
     return step
   }
