@@ -138,8 +138,11 @@ public final class MPICommunicator: Communicator {
     try timed(0) { try check(MPI_Barrier(comm), "MPI_Barrier") }
   }
 
+  /// Prints `error: rank R of N: message` — or `error: message` when the message already
+  /// names the rank it came from (an error every rank agreed on, `agree(failed:)`).
   public func abort(_ message: String, code: Int32) -> Never {
-    fputs("error: rank \(rank) of \(worldSize): \(message)\n", stderr)
+    let named = message.hasPrefix("rank ") && message.dropFirst(5).drop(while: \.isNumber).hasPrefix(" of \(worldSize): ")
+    fputs(named ? "error: \(message)\n" : "error: rank \(rank) of \(worldSize): \(message)\n", stderr)
     fflush(stderr)
     MPI_Abort(comm, code)
     exit(code)

@@ -308,4 +308,17 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertNotEqual(r.status, 0)
     XCTAssertTrue(r.output.contains("the shard of rank 1, \(shard.path), is missing or unreadable"), r.output)
   }
+
+  func testIdsOutsideAShardedTableStopEveryRankNamingTheFeatureNotAHang() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2], idTable: true)
+    let path = try config("c.yaml", trainGlob: data[2]!, save: "run", idTable: true)
+    try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "num_embeddings: \(tableRows)", with: "num_embeddings: 20")
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path], timeout: 120)
+    XCTAssertNotEqual(r.status, 0)
+    XCTAssertTrue(r.output.contains("error: rank "), r.output)
+    XCTAssertTrue(r.output.contains("id feature meta__author_id has id"), r.output)
+    XCTAssertTrue(r.output.contains("outside table meta__author_id's 20 rows"), r.output)
+  }
 }
