@@ -27,10 +27,28 @@ public protocol Communicator: AnyObject {
   func allToAllV<T: CommunicatorScalar>(_ send: [[T]]) throws -> [[T]]
   /// Root's `buffer` copied into every rank's (same count on every rank).
   func broadcast<T: CommunicatorScalar>(_ buffer: UnsafeMutableBufferPointer<T>, root: Int) throws
+  /// Starts an in-place sum (or max, min) of `buffer` over all ranks and returns at once
+  /// (MPI_Iallreduce); the buffer must stay alive and untouched until the returned
+  /// request's `wait()`. Every rank must start the same reductions in the same order.
+  func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOperation) throws -> PendingCollective
   func barrier() throws
   /// Prints `message` (prefixed with the rank) to standard error and ends the whole job
   /// (MPI_Abort under mpirun), so no rank waits forever on one that failed.
   func abort(_ message: String, code: Int32) -> Never
+}
+
+/// A collective started by `startAllReduce`: `poll()` lets MPI make progress (true once it
+/// is done), `wait()` blocks until it is.
+public protocol PendingCollective: AnyObject {
+  func poll() throws -> Bool
+  func wait() throws
+}
+
+/// A collective that finished when it was started (one rank, or nothing to send).
+public final class CompletedCollective: PendingCollective {
+  public init() {}
+  public func poll() throws -> Bool { true }
+  public func wait() throws {}
 }
 
 /// An element type the communicators exchange.
@@ -55,10 +73,10 @@ public final class CommunicationStats: @unchecked Sendable {
   public private(set) var seconds = 0.0
   public private(set) var calls = 0
   public init() {}
-  public func record(bytes: Int, seconds: Double) {
+  public func record(bytes: Int, seconds: Double, calls: Int = 1) {
     self.bytes += bytes
     self.seconds += seconds
-    calls += 1
+    self.calls += calls
   }
   public func reset() { bytes = 0; seconds = 0; calls = 0 }
 }

@@ -60,14 +60,15 @@ public final class MPICommunicator: Communicator {
     return c
   }
 
-  private func timed<R>(_ bytes: Int, _ body: () throws -> R) rethrows -> R {
+  /// Runs one MPI call, adding its time (and `calls`, `bytes`) to `stats`.
+  fileprivate func timed<R>(_ bytes: Int, calls: Int = 1, _ body: () throws -> R) rethrows -> R {
     let t0 = DispatchTime.now().uptimeNanoseconds
     let r = try body()
-    stats.record(bytes: bytes, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    stats.record(bytes: bytes, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, calls: calls)
     return r
   }
 
-  private func check(_ rc: Int32, _ what: String) throws {
+  fileprivate func check(_ rc: Int32, _ what: String) throws {
     guard rc == cmpi_success() else { throw DistributedError("\(what) failed on rank \(rank) with MPI error code \(rc)") }
   }
 
@@ -131,6 +132,45 @@ public final class MPICommunicator: Communicator {
     let n = try Self.count(buffer.count, "broadcast")
     try timed(buffer.count * MemoryLayout<T>.stride) {
       try check(MPI_Bcast(buffer.baseAddress, n, Self.datatype(T.scalarKind), Int32(root), comm), "MPI_Bcast")
+    }
+  }
+
+  public func startAllReduce(_ buffer: UnsafeMutableBufferPointer<Float>, _ op: ReduceOperation) throws -> PendingCollective {
+    guard buffer.count > 0 else { return CompletedCollective() }
+    let n = try Self.count(buffer.count, "startAllReduce")
+    let mop: MPI_Op = switch op { case .sum: cmpi_sum(); case .max: cmpi_max(); case .min: cmpi_min() }
+    let pending = Request(communicator: self, bytes: buffer.count * 4)
+    try timed(0, calls: 0) {
+      try check(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, n, cmpi_float(), mop, comm, &pending.request), "MPI_Iallreduce")
+    }
+    return pending
+  }
+
+  /// An MPI request; the time spent in `poll` and `wait` counts as communication time.
+  final class Request: PendingCollective {
+    var request = cmpi_request_null()
+    unowned let communicator: MPICommunicator
+    let bytes: Int
+    var done = false
+    init(communicator: MPICommunicator, bytes: Int) {
+      self.communicator = communicator
+      self.bytes = bytes
+    }
+    func poll() throws -> Bool {
+      if done { return true }
+      var flag: Int32 = 0
+      try communicator.timed(0, calls: 0) { try communicator.check(MPI_Test(&request, &flag, cmpi_status_ignore()), "MPI_Test") }
+      if flag != 0 { finish() }
+      return done
+    }
+    func wait() throws {
+      if done { return }
+      try communicator.timed(0, calls: 0) { try communicator.check(MPI_Wait(&request, cmpi_status_ignore()), "MPI_Wait") }
+      finish()
+    }
+    private func finish() {
+      done = true
+      communicator.stats.record(bytes: bytes, seconds: 0)  // one call, its payload
     }
   }
 

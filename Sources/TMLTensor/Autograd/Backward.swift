@@ -5,13 +5,17 @@
 extension Tensor {
   /// Backpropagates from this tensor. A non-scalar tensor needs an explicit
   /// `gradient` of its own shape (the vector in the vector-Jacobian product).
-  public func backward(gradient: Tensor? = nil) throws {
+  ///
+  /// `onLeafReady(leaf)` is called once per leaf reached, as soon as its gradient for this
+  /// pass is complete — after the last op that uses it ran backward — so data-parallel
+  /// training can start reducing a parameter's gradient while backward goes on.
+  public func backward(gradient: Tensor? = nil, onLeafReady: ((GradNode) throws -> Void)? = nil) throws {
     OpProfiler.isInBackward = OpProfiler.isEnabled
     defer { OpProfiler.isInBackward = false }
-    try noGrad { try backwardWalk(gradient: gradient) }
+    try noGrad { try backwardWalk(gradient: gradient, onLeafReady: onLeafReady) }
   }
 
-  private func backwardWalk(gradient: Tensor?) throws {
+  private func backwardWalk(gradient: Tensor?, onLeafReady: ((GradNode) throws -> Void)?) throws {
     guard let root = node else {
       throw TensorError("backward: this tensor does not require grad (no parameter or requiresGrad input was used to compute it, or it was computed inside noGrad)")
     }
@@ -39,20 +43,36 @@ extension Tensor {
     if !root.isLeaf && root.backward == nil {
       throw TensorError("backward: the graph was already freed by an earlier backward(); recompute the forward pass")
     }
-    if root.isLeaf { deliver(seed, to: root); return }
+    if root.isLeaf {
+      deliver(seed, to: root)
+      try onLeafReady?(root)
+      return
+    }
+    // For each op (by position in `order`), the leaves it is the last user of.
+    var lastUserOf: [Int: [GradNode]] = [:]
+    if onLeafReady != nil {
+      var claimed = Set<ObjectIdentifier>()
+      for (k, n) in order.enumerated().reversed() where !n.isLeaf {
+        for case let i? in n.inputs where i.isLeaf && claimed.insert(ObjectIdentifier(i)).inserted {
+          lastUserOf[k, default: []].append(i)
+        }
+      }
+    }
     root.grad = seed
-    for n in order where !n.isLeaf {
-      guard let g = n.grad else { continue }
-      n.grad = nil
-      guard let fn = n.backward else {
-        throw TensorError("backward: node \(n.name) was already freed by an earlier backward(); recompute the forward pass")
+    for (k, n) in order.enumerated() where !n.isLeaf {
+      if let g = n.grad {
+        n.grad = nil
+        guard let fn = n.backward else {
+          throw TensorError("backward: node \(n.name) was already freed by an earlier backward(); recompute the forward pass")
+        }
+        n.backward = nil
+        let inputGrads = try OpProfiler.measure("bwd " + n.name) { try fn(g) }
+        for (input, ig) in zip(n.inputs, inputGrads) {
+          guard let input, let ig else { continue }
+          if input.isLeaf { deliver(ig, to: input) } else { input.accumulate(ig) }
+        }
       }
-      n.backward = nil
-      let inputGrads = try OpProfiler.measure("bwd " + n.name) { try fn(g) }
-      for (input, ig) in zip(n.inputs, inputGrads) {
-        guard let input, let ig else { continue }
-        if input.isLeaf { deliver(ig, to: input) } else { input.accumulate(ig) }
-      }
+      if let ready = lastUserOf[k], let onLeafReady { for leaf in ready { try onLeafReady(leaf) } }
     }
   }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TMLDistributed
 import TMLNN
 import TMLTensor
@@ -70,6 +71,17 @@ public final class DataParallel {
   /// The factor each rank's loss is multiplied by before backward (1/N): the gradient sum
   /// over the ranks is then their average, without another pass over the gradients.
   public var lossScale: Float { 1 / Float(communicator.worldSize) }
+
+  /// Whether training starts the gradient all-reduce during backward
+  /// (`startOverlappedReduction`) rather than after it (`sumGradients`). On by default;
+  /// `SWIFTTML_OVERLAP_ALLREDUCE=0` turns it off.
+  public var overlapsBackward = ProcessInfo.processInfo.environment["SWIFTTML_OVERLAP_ALLREDUCE"] != "0"
+
+  /// The reduction of one step's gradients, to be fed by backward's `onLeafReady` and
+  /// completed with `finish()` before the optimizer step (`OverlappedGradientReduction`).
+  public func startOverlappedReduction() -> OverlappedGradientReduction {
+    OverlappedGradientReduction(communicator: communicator, parameters: replicatedParameters.map(\.1), bucketElements: bucketElements)
+  }
 
   /// Sums every parameter's gradient over the ranks — the average, when each rank's loss
   /// was scaled by `lossScale`. Parameters of at least `bucketElements` floats are reduced
