@@ -7,7 +7,8 @@ import TMLTrain
 /// `tml bench distributed`: data-parallel training of the production Heavy Ranker
 /// (`ProductionArchitecture`) on random inputs, one rank per process. Each rank runs
 /// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`: in place for
-/// large weights, 4 MiB buckets for the rest) and Adam on its own batch of `batchPerRank`; the job's throughput is
+/// large weights, 4 MiB buckets for the rest, started during backward unless
+/// `SWIFTTML_OVERLAP_ALLREDUCE=0`) and Adam on its own batch of `batchPerRank`; the job's throughput is
 ///
 ///     examples/s = ranks · batchPerRank · steps / wall seconds of the timed steps
 ///
@@ -81,8 +82,7 @@ public struct DistributedRecapBenchmark {
     func step() throws {
       opt.zeroGrad()
       let out = try model(continuous: c, binary: bin, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae)
-      try (loss(out.logits, labels: labels, weights: weights).total * parallel.lossScale).backward()
-      try parallel.sumGradients()
+      try parallel.backwardSummingGradients(of: loss(out.logits, labels: labels, weights: weights).total * parallel.lossScale)
       try opt.step()
     }
     for _ in 0..<warmup { try step() }

@@ -56,7 +56,9 @@ struct RecapCommand: ParsableCommand {
       let run = try common.run(saveDir: saveDir, steps: steps)
       run.resumeFrom = resumeFrom
       if run.communicator.rank == 0 && run.communicator.isDistributed {
-        print("data-parallel on \(run.communicator.worldSize) ranks: \(run.trainData.globalBatchSize / run.communicator.worldSize) rows per rank of each global batch of \(run.trainData.globalBatchSize)")
+        let overlap = DataParallel.overlapByDefault() ? "started during backward" : "after backward"
+        let tables = run.spec.largeEmbeddings.isEmpty ? "" : "; large_embeddings tables row-sharded over the ranks"
+        print("data-parallel on \(run.communicator.worldSize) ranks: \(run.trainData.globalBatchSize / run.communicator.worldSize) rows per rank of each global batch of \(run.trainData.globalBatchSize); gradient all-reduce \(overlap)\(tables)")
       }
       let bar = ProgressBar(total: run.config.training.numTrainSteps, label: "train")
       let evalBars = WorkProgressBars()

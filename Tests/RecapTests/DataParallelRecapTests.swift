@@ -182,13 +182,23 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertLessThan(worst, 1e-4, "predictions from the 2-rank sharded checkpoint vs the 1-process one")
   }
 
-  func checkTwoRanksEqualOneProcess(idTable: Bool) throws {
+  /// The gradient all-reduce started during backward (`SWIFTTML_OVERLAP_ALLREDUCE=1`; on one
+  /// machine it runs after backward by default), with the sharded table's all-to-alls
+  /// inside the same backward: the same model as one process.
+  func testTwoRanksOverlappingTheAllReduceWithBackwardEqualOneProcess() throws {
+    try checkTwoRanksEqualOneProcess(idTable: true, overlap: true)
+  }
+
+  func checkTwoRanksEqualOneProcess(idTable: Bool, overlap: Bool = false) throws {
     try requireMPI()
     let data = try writeData(ranks: [1, 2], idTable: idTable)
     let two = try config("two.yaml", trainGlob: data[2]!, save: "two", idTable: idTable)
-    let mpi = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", two], timeout: 300)
+    let mpi = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", two],
+                                  environment: overlap ? ["SWIFTTML_OVERLAP_ALLREDUCE": "1"] : [:], timeout: 300)
     XCTAssertEqual(mpi.status, 0, mpi.output)
     XCTAssertTrue(mpi.output.contains("data-parallel on 2 ranks: \(globalBatch / 2) rows per rank"), mpi.output)
+    XCTAssertTrue(mpi.output.contains(overlap ? "gradient all-reduce started during backward" : "gradient all-reduce after backward"), mpi.output)
+    XCTAssertEqual(mpi.output.contains("large_embeddings tables row-sharded over the ranks"), idTable, mpi.output)
 
     let run = try RecapRun(configPath: try config("one.yaml", trainGlob: data[1]!, save: "one", idTable: idTable))
     let evals = try run.train(onEvent: { _ in })

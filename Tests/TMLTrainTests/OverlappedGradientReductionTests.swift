@@ -91,4 +91,14 @@ final class OverlappedGradientReductionTests: XCTestCase {
       XCTAssertEqual(p.grad?.scalars, want.map { $0 * 2 }, "\(name): the sum over the two ranks")
     }
   }
+
+  func testOverlapIsOnAcrossMachinesOffOnOneAndTheVariableDecides() {
+    let oneMachine = ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_LOCAL_SIZE": "2"]
+    let twoMachines = ["OMPI_COMM_WORLD_SIZE": "2", "OMPI_COMM_WORLD_LOCAL_SIZE": "1"]
+    XCTAssertFalse(DataParallel.overlapByDefault(oneMachine))
+    XCTAssertTrue(DataParallel.overlapByDefault(twoMachines))
+    XCTAssertTrue(DataParallel.overlapByDefault(oneMachine.merging(["SWIFTTML_OVERLAP_ALLREDUCE": "1"]) { $1 }))
+    XCTAssertFalse(DataParallel.overlapByDefault(twoMachines.merging(["SWIFTTML_OVERLAP_ALLREDUCE": "0"]) { $1 }))
+    XCTAssertFalse(DataParallel.overlapByDefault([:]), "one process")
+  }
 }

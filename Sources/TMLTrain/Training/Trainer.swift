@@ -232,7 +232,6 @@ public final class Trainer<Task: TrainingTask> {
     var waitAtWindowStart = source.waitSeconds
     var reportedSkips: [String: Int] = [:]
     task.module.train()
-    var overlapped: OverlappedGradientReduction? = nil
     loop: while step < options.numTrainSteps {
       optimizer.zeroGrad()
       for _ in 0..<options.gradientAccumulation {
@@ -252,21 +251,14 @@ public final class Trainer<Task: TrainingTask> {
         // 1/k for gradient accumulation, 1/N for N ranks (their gradients are summed).
         let factor = parallel.lossScale / Float(options.gradientAccumulation)
         let scaled = factor != 1 ? total * factor : total
-        // With several ranks and one batch per step, the gradient all-reduce starts during backward.
-        if communicator.isDistributed, parallel.overlapsBackward, options.gradientAccumulation == 1 {
-          let reduction = parallel.startOverlappedReduction()
-          try scaled.backward(onLeafReady: reduction.leafReady)
-          overlapped = reduction
-        } else {
-          try scaled.backward()
-        }
+        // One batch per step: the gradient all-reduce starts during backward (several ranks).
+        if options.gradientAccumulation == 1 { try parallel.backwardSummingGradients(of: scaled) } else { try scaled.backward() }
         windowLoss += Double(value)
         windowBatches += 1
         windowExamples += examples
         for (k, v) in logs { windowLogs[k, default: 0] += v }
       }
-      if let reduction = overlapped { try reduction.finish() } else { try parallel.sumGradients() }
-      overlapped = nil
+      if options.gradientAccumulation > 1 { try parallel.sumGradients() }
       let rates = optimizer.currentLearningRates
       try optimizer.step()
       step += 1
