@@ -12,81 +12,41 @@ import TMLTensor
 /// Every rank calls both for every table in the same order (MPI collectives).
 final class ShardedRowStore: TwHINRowStore {
   let comm: any Communicator
-  let sharding: RowSharding
-  /// This rank's rows of each table, [localCount, dim].
+  /// This rank's rows of each table, [localCount, dim] (at least one row allocated).
   let tables: [Parameter]
   let optimizers: [any SparseRowOptimizer]
-  let dim: Int
+  /// The all-to-alls of each table (`RowShardExchange`, the same round-robin as `RowSharding`).
+  let exchanges: [RowShardExchange]
 
-  init(comm: any Communicator, tables: [Parameter], optimizers: [any SparseRowOptimizer], dim: Int) {
+  /// `rows[t]`: table t's whole row count.
+  init(comm: any Communicator, tables: [Parameter], rows: [Int], optimizers: [any SparseRowOptimizer], dim: Int) {
     self.comm = comm
-    sharding = RowSharding(rank: comm.rank, worldSize: comm.worldSize)
     self.tables = tables
     self.optimizers = optimizers
-    self.dim = dim
+    exchanges = rows.map { RowShardExchange(rows: $0, dim: dim, communicator: comm) }
   }
 
   func gather(table t: Int, ids: [Int], into dst: UnsafeMutablePointer<Float>) throws {
-    let n = comm.worldSize, d = dim
-    var requests = [[Int64]](repeating: [], count: n)
-    var origin = [[Int]](repeating: [], count: n)  // position in `ids` of each request
-    for (i, g) in ids.enumerated() {
-      let q = sharding.owner(of: g)
-      requests[q].append(Int64(g))
-      origin[q].append(i)
-    }
-    let asked = try comm.allToAllV(requests)
-    let replies: [[Float]] = tables[t].value.withUnsafeBufferPointer { w in
-      asked.map { rows in
-        var out = [Float](repeating: 0, count: rows.count * d)
-        for (k, g) in rows.enumerated() {
-          let local = sharding.localRow(of: Int(g))
-          for j in 0..<d { out[k * d + j] = w[local * d + j] }
-        }
-        return out
-      }
-    }
-    let received = try comm.allToAllV(replies)
-    for q in 0..<n {
-      for (k, i) in origin[q].enumerated() {
-        for j in 0..<d { dst[i * d + j] = received[q][k * d + j] }
-      }
-    }
+    let rows = try distributed { try tables[t].value.withUnsafeBufferPointer { try exchanges[t].lookup(ids, local: $0) } }
+    rows.withUnsafeBufferPointer { if let base = $0.baseAddress { dst.update(from: base, count: $0.count) } }
   }
 
   func agree(failure: String?) throws {
-    do { try comm.agree(failed: failure) } catch let e as DistributedError { throw TwHINError(e.description) }
+    try distributed { try comm.agree(failed: failure) }
   }
 
   func apply(table t: Int, _ g: SparseRowGradient) throws {
-    let n = comm.worldSize, d = dim
-    var ids = [[Int64]](repeating: [], count: n), values = [[Float]](repeating: [], count: n)
-    let v = g.values.scalars
-    for (k, row) in g.rows.enumerated() {
-      let q = sharding.owner(of: row)
-      ids[q].append(Int64(row))
-      values[q].append(contentsOf: v[(k * d)..<((k + 1) * d)])
-    }
-    let gotIDs = try comm.allToAllV(ids), gotValues = try comm.allToAllV(values)
-    // Sum the parts per local row, in rank order (deterministic), rows in first-seen order.
-    var slot: [Int: Int] = [:]
-    var rows: [Int] = [], sums: [Float] = []
-    for q in 0..<n {
-      for (k, g) in gotIDs[q].enumerated() {
-        let local = sharding.localRow(of: Int(g))
-        let s: Int
-        if let existing = slot[local] { s = existing } else {
-          s = rows.count
-          slot[local] = s
-          rows.append(local)
-          sums.append(contentsOf: repeatElement(0, count: d))
-        }
-        for j in 0..<d { sums[s * d + j] += gotValues[q][k * d + j] }
-      }
-    }
+    let d = exchanges[t].dim
+    // The owners sum the parts per local row, in rank order (deterministic).
+    let (rows, sums) = try distributed { try exchanges[t].reduceToOwners(ids: g.rows, gradients: g.values.scalars) }
     guard !rows.isEmpty else { return }
     let gradient = SparseRowGradient(rows: rows, values: try Tensor(shape: [rows.count, d], scalars: sums))
     if rows.count * d >= 65_536, try TwHINFusedStep.applyInParallel(optimizers[t], to: tables[t], gradient) { return }
     try optimizers[t].apply(to: tables[t], gradient: gradient)
+  }
+
+  /// A collective's error as a TwHIN error.
+  private func distributed<R>(_ body: () throws -> R) throws -> R {
+    do { return try body() } catch let e as DistributedError { throw TwHINError(e.description) }
   }
 }

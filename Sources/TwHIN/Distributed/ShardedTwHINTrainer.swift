@@ -76,7 +76,8 @@ public final class ShardedTwHINTrainer {
     self.tableOptimizers = try zip(names, tableOptimizers).map { try $1.make(table: $0) }
     self.translationOptimizer = try translationOptimizer.make(translations: model.translations)
     negativeRNG = RandomGenerator(seed: seed, stream: 0x7477_6869_6E)  // "twhin", as TwHINTrainer
-    store = ShardedRowStore(comm: comm, tables: model.tables.map(\.weight), optimizers: self.tableOptimizers, dim: d)
+    store = ShardedRowStore(comm: comm, tables: model.tables.map(\.weight), rows: full.schema.tables.map(\.numEmbeddings),
+                            optimizers: self.tableOptimizers, dim: d)
     fused = TwHINFusedStep(tables: names.count, dim: d)
   }
 
