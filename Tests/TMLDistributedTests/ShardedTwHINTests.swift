@@ -130,4 +130,40 @@ final class ShardedTwHINTests: XCTestCase {
     XCTAssertNotEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("shard of rank 1"), r.output)
   }
+
+  /// Periodic validation with early stopping under mpirun: rank 0 evaluates the assembled
+  /// model every epoch and every rank stops, and restores its rows of the best model, as one
+  /// process does (here: the MRR falls at step 84, so both keep step 72's model).
+  func testPeriodicValidationAndEarlyStoppingOnTwoRanksFollowOneProcess() throws {
+    let config = dir.appendingPathComponent("g/planted.yaml")
+    let text = try String(contentsOf: config, encoding: .utf8)
+      .replacingOccurrences(of: "validation_data:\n", with: "validation_data:\n  eval_every_n_epochs: 1\n  early_stopping_patience: 1\n")
+    try text.write(to: config, atomically: true, encoding: .utf8)
+    let args = { (save: String) in ["twhin", "train", "--config", config.path, "--save-dir", self.dir.appendingPathComponent(save).path] }
+    let one = try tml(args("one"))
+    let r = try MPILauncher.run(ranks: 2, program: MPICollectiveTests.tml, arguments: args("two"), timeout: 240)
+    XCTAssertEqual(r.status, 0, r.output)
+    func evals(_ save: String) throws -> [(Int, Double)] {
+      let text = try String(contentsOf: dir.appendingPathComponent("\(save)/metrics.jsonl"), encoding: .utf8)
+      return text.split(separator: "\n").compactMap { line in
+        guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["kind"] as? String == "eval",
+              let step = o["step"] as? Int, step > 0, let mrr = o["both/mrr"] as? Double else { return nil }
+        return (step, mrr)
+      }
+    }
+    let (a, b) = (try evals("one"), try evals("two"))
+    XCTAssertGreaterThan(a.count, 3)
+    XCTAssertEqual(a.map(\.0), b.map(\.0), "evaluated at the same steps")
+    for (x, y) in zip(a, b) { assertClose(x.1, y.1, "validation MRR at step \(x.0)") }
+    let stop = one.split(separator: "\n").first { $0.contains("early stopping at step") }
+    XCTAssertNotNil(stop, "the one-process run stops early: \(one)")
+    XCTAssertTrue(r.output.contains(String(stop ?? "-")), r.output)
+    let last = try XCTUnwrap(a.last?.0)
+    let (ta, tb) = (try tables("one", step: last), try tables("two", step: last))
+    for (name, x) in ta {
+      let y = try XCTUnwrap(tb[name], name)
+      let scale = x.map { abs($0) }.max() ?? 1
+      XCTAssertLessThanOrEqual(zip(x, y).map { abs($0 - $1) }.max() ?? 0, 1e-5 * max(scale, 1e-3), "\(name) after restoring the best model")
+    }
+  }
 }

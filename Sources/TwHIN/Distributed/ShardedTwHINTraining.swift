@@ -17,14 +17,13 @@ extension TwHINRun {
   /// rank 0 evaluates validation_data (and test_data) on the assembled model and returns
   /// the result; the other ranks return nil.
   ///
-  /// Not supported under mpirun yet (an error before training): periodic validation and
-  /// early stopping (`validation_data.eval_every_n_epochs`).
+  /// Periodic validation (`validation_data.eval_every_n_epochs`) assembles the model from
+  /// every rank's rows, rank 0 evaluates and decides, and every rank follows: with
+  /// `early_stopping_patience` each rank keeps its rows of the best model and all restore
+  /// them and stop together — the single-process run's behaviour.
   public func trainSharded(comm: any Communicator, onEvent: @escaping (TwHINEvent) -> Void = { _ in }) throws -> TwHINTrainingResult? {
     let root = comm.rank == 0
     let say: (TwHINEvent) -> Void = root ? onEvent : { _ in }
-    if config.validationData.evalEveryNEpochs != nil {
-      throw TwHINError("validation_data.eval_every_n_epochs (periodic validation and early stopping) is not supported under mpirun yet; remove it (the final validation still runs), or train in one process")
-    }
     let lock = root ? try SaveDirLock(saveDir: saveDir) : nil
     defer { lock?.unlock() }
     let data = try loadData(onEvent: say)
@@ -96,6 +95,39 @@ extension TwHINRun {
       if let saved { onEvent(.training(.checkpointed(step: step, at: saved))) }
     }
 
+    let testEdges = root ? try loadTestData(onEvent: onEvent) : nil
+    let known = root ? TwHINRun.knownEdges(train: train, heldOut: [data.validation.edges] + (testEdges.map { [$0] } ?? [])) : nil
+    let every = config.validationData.evalEveryNEpochs, patience = config.validationData.earlyStoppingPatience
+    var best: (step: Int, mrr: Double, rows: [[Float]])? = nil
+    var stale = 0, restored = false
+    /// Collective: rank 0 evaluates the assembled model and decides; returns whether to stop.
+    func periodic(_ step: Int) throws -> Bool {
+      let full = try trainer.assembledModel()
+      var decision: [Double] = [0, 0, 0]  // improved, restore the best, stop
+      if root, let known {
+        let lp = try LinkPredictionEvaluator().evaluate(full, edges: data.validation.edges, known: known)
+        try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")).append(kind: "eval", step: step, lp.dictionary)
+        onEvent(.linkPrediction(step: step, split: "validation_data", lp))
+        let improved = lp.both.mrr > best?.mrr ?? -1
+        stale = improved ? 0 : stale + 1
+        let bestMRR = improved ? lp.both.mrr : best?.mrr ?? -1, bestStep = improved ? step : best?.step ?? step
+        if let patience, stale >= patience || step == total {
+          decision[1] = bestStep != step && bestMRR > lp.both.mrr ? 1 : 0
+          decision[2] = stale >= patience ? 1 : 0
+          if stale >= patience && step < total { onEvent(.earlyStopped(step: step, bestStep: bestStep, bestMRR: bestMRR)) }
+        }
+        decision[0] = improved ? 1 : 0
+        if improved { best = (step, lp.both.mrr, []) }
+      }
+      try comm.broadcast(&decision, root: 0)
+      if decision[0] == 1 { best = (step, best?.mrr ?? 0, patience == nil ? [] : TwHINRun.snapshot(trainer.model)) }
+      if decision[1] == 1, let b = best {
+        try TwHINRun.restore(b.rows, into: trainer.model)
+        restored = true
+      }
+      return decision[2] == 1
+    }
+
     let start = Date()
     var windowStart = Date(), windowEdges = 0, windowLoss = 0.0, windowSteps = 0
     var batches = EpochBatches(edges: train, batchSize: b, seed: seed)
@@ -121,9 +153,12 @@ extension TwHINRun {
         windowStart = Date(); windowEdges = 0; windowLoss = 0; windowSteps = 0
       }
       if done % t.checkpointEveryN == 0 { try checkpoint() }
+      if let every, (done % perEpoch == 0 && (done / perEpoch) % every == 0) || done == total {
+        if try periodic(done) { break }
+      }
     }
     // Every rank joins the all-gathers of a checkpoint; rank 0 knows whether the last step is saved.
-    var needFinal = [Int64(root && manager.steps().last?.step != trainer.stepCount ? 1 : 0)]
+    var needFinal = [Int64(root && (restored || manager.steps().last?.step != trainer.stepCount) ? 1 : 0)]
     try comm.broadcast(&needFinal, root: 0)
     if needFinal[0] == 1 { try checkpoint() }
     let model = try trainer.assembledModel()
@@ -131,9 +166,7 @@ extension TwHINRun {
     try metrics?.close()
     let seconds = Date().timeIntervalSince(start)
     say(.training(.finished(step: trainer.stepCount, seconds: seconds)))
-    guard root else { return nil }
-    let testEdges = try loadTestData(onEvent: onEvent)
-    let known = TwHINRun.knownEdges(train: train, heldOut: [data.validation.edges] + (testEdges.map { [$0] } ?? []))
+    guard root, let known else { return nil }
     let evaluation = try evaluate(model, edges: data.validation.edges, known: known, step: trainer.stepCount, onEvent: onEvent)
     var test: LinkPredictionSummary? = nil
     if let testEdges {
@@ -142,6 +175,6 @@ extension TwHINRun {
       onEvent(.linkPrediction(step: trainer.stepCount, split: "test_data", test!))
     }
     return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: nil, evaluation: evaluation, test: test,
-                               bestStep: nil, seconds: seconds)
+                               bestStep: patience == nil ? nil : best?.step, seconds: seconds)
   }
 }
