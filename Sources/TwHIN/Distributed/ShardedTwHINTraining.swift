@@ -128,6 +128,12 @@ extension TwHINRun {
       return decision[2] == 1
     }
 
+    var initial: TwHINEvaluation? = nil
+    if evaluateAtStart && trainer.stepCount == 0 {
+      let full = try trainer.assembledModel()
+      if root, let known { initial = try evaluate(full, edges: data.validation.edges, known: known, step: 0, onEvent: onEvent) }
+    }
+
     let start = Date()
     var windowStart = Date(), windowEdges = 0, windowLoss = 0.0, windowSteps = 0
     var batches = EpochBatches(edges: train, batchSize: b, seed: seed)
@@ -174,7 +180,7 @@ extension TwHINRun {
       try MetricsLog(url: saveDir.appendingPathComponent("metrics.jsonl")).append(kind: "test", step: trainer.stepCount, test!.dictionary)
       onEvent(.linkPrediction(step: trainer.stepCount, split: "test_data", test!))
     }
-    return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: nil, evaluation: evaluation, test: test,
+    return TwHINTrainingResult(model: model, step: trainer.stepCount, initialEvaluation: initial, evaluation: evaluation, test: test,
                                bestStep: patience == nil ? nil : best?.step, seconds: seconds)
   }
 }
