@@ -33,6 +33,11 @@ class MaskBlock(torch.nn.Module):
         return self._layer_norm(self._hidden_layer(x * self._mask_layer(x)))
 
 
+# Towers with dropout in recap_local_prod.yaml: is_negative_feedback_v2 (index 3) and
+# is_report_tweet_clicked (index 7).
+DROPOUT = {3: 0.1, 7: 0.2}
+
+
 class Ranker(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -45,11 +50,11 @@ class Ranker(torch.nn.Module):
         towers = []
         for t in range(TASKS):
             mods = [torch.nn.Linear(2048, 256), torch.nn.BatchNorm1d(256, affine=False), torch.nn.ReLU()]
-            if t == 3:
-                mods.append(torch.nn.Dropout(0.1))
+            if t in DROPOUT:
+                mods.append(torch.nn.Dropout(DROPOUT[t]))
             mods += [torch.nn.Linear(256, 128), torch.nn.BatchNorm1d(128, affine=False), torch.nn.ReLU()]
-            if t == 3:
-                mods.append(torch.nn.Dropout(0.1))
+            if t in DROPOUT:
+                mods.append(torch.nn.Dropout(DROPOUT[t]))
             mods.append(torch.nn.Linear(128, 1))
             towers.append(torch.nn.Sequential(*mods))
         self.towers = torch.nn.ModuleList(towers)
