@@ -45,7 +45,8 @@ final class DataParallelRecapTests: XCTestCase {
   /// The featurization's (affine) BatchNorm stays; the tower kind is checked in
   /// TMLTensorTests' SyncBatchNorm test.
   /// With `idTable`, a `large_embeddings` table of `tableRows` rows over meta__author_id
-  /// (row-sharded over the ranks under mpirun) in place of the author embedding.
+  /// (row-sharded over the ranks under mpirun) in place of the author embedding, and a
+  /// `small_embeddings` table over discrete column 1 (replicated, all-reduced like the dense layers).
   func config(_ name: String, trainGlob: String, save: String, idTable: Bool = false) throws -> String {
     let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var text = try String(contentsOf: repo.appendingPathComponent("configs/recap/small.yaml"), encoding: .utf8)
@@ -64,7 +65,8 @@ final class DataParallelRecapTests: XCTestCase {
       ("schema_path: small_segdense.json", "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)"),
     ]
     let table = [
-      ("  multi_task_type: share_all\n", "  multi_task_type: share_all\n  large_embeddings:\n    tables:\n      - name: meta__author_id\n        num_embeddings: \(tableRows)\n        embedding_dim: 4\n    optimizer:\n      init_learning_rate: 0.5\n"),
+      ("  multi_task_type: share_all\n", "  multi_task_type: share_all\n  large_embeddings:\n    tables:\n      - name: meta__author_id\n        num_embeddings: \(tableRows)\n        embedding_dim: 4\n    optimizer:\n      init_learning_rate: 0.5\n"
+        + "  small_embeddings:\n    tables:\n      - name: discrete_1\n        num_embeddings: 50\n        embedding_dim: 3\n        index: 1\n"),
       ("      author_embedding: author.twhin_follow_embedding\n", ""),
     ]
     for (a, b) in edits + (idTable ? table : []) {
@@ -156,6 +158,7 @@ final class DataParallelRecapTests: XCTestCase {
       let shard = try SafetensorsFile(contentsOf: ckpt.appendingPathComponent("shard-\(r)-of-2.safetensors")).stateDict()
       XCTAssertEqual(shard["model/" + name]?.tensor.shape, [tableRows / 2 + (r < tableRows % 2 ? 1 : 0), 4])
     }
+    XCTAssertNotNil(try model("two", step: steps)["small_embeddings.embedding_bags.discrete_1.weight"], "the small table is in the model")
     // The table trained (its rows moved from the initial ones; equal to one process's above).
     let initial = try RecapRun(configPath: dir.appendingPathComponent("one.yaml").path).makeModel().stateDict()[name]!.tensor.scalars
     let trained = try XCTUnwrap(try model("two", step: steps)[name]).tensor.scalars
