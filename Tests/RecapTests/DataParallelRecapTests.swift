@@ -334,4 +334,33 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertTrue(r.output.contains("id feature meta__author_id has id"), r.output)
     XCTAssertTrue(r.output.contains("outside table meta__author_id's 20 rows"), r.output)
   }
+
+  /// With `ignore_data_errors`, records skipped on any rank count in rank 0's log: rank 1's
+  /// file has 2 unparseable records, and its skipped_records line is in metrics.jsonl.
+  func testRecordsSkippedOnAnyRankAreLogged() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let file = dir.appendingPathComponent("ranks2/part-1.tfrecord").path
+    let reader = try TFRecordReader(path: file)
+    var records: [[UInt8]] = []
+    while let r = try reader.next() { records.append(r) }
+    for i in [7, 0] { records.insert([0x0A, 0x7F, 0x01], at: i) }
+    let writer = try TFRecordWriter(path: file, compressed: false)
+    for r in records { try writer.write(r) }
+    try writer.close()
+    let path = try config("c.yaml", trainGlob: data[2]!, save: "run")
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+      .replacingOccurrences(of: "  global_batch_size: \(globalBatch)\n  examples_shuffle_buffer_size", with: "  global_batch_size: \(globalBatch)\n  ignore_data_errors: true\n  examples_shuffle_buffer_size")
+    XCTAssertTrue(text.contains("ignore_data_errors: true"))
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path, "--steps", "10"], timeout: 300)
+    XCTAssertEqual(r.status, 0, r.output)
+    let lines = try String(contentsOf: dir.appendingPathComponent("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+      .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    let train = try XCTUnwrap(lines.last { $0["kind"] as? String == "train" })
+    XCTAssertEqual(train["data/skipped_records"] as? Double, 2, "rank 1's skipped records in rank 0's log")
+    let skipped = try XCTUnwrap(lines.last { $0["kind"] as? String == "skipped_records" && $0["dataset"] as? String == "train" })
+    XCTAssertEqual(skipped["file"] as? String, file)
+    XCTAssertTrue((skipped["first_error"] as? String)?.contains("record 0") ?? false, "\(skipped)")
+  }
 }

@@ -133,8 +133,9 @@ public final class RecapRun {
       var values = result.metrics
       values["loss"] = result.loss
       values["examples"] = Double(result.examples)
-      if data.ignoreDataErrors, let pipe {
-        let skipped = pipe.skipped
+      if data.ignoreDataErrors {
+        // Over all ranks (a rank without files contributes none).
+        let skipped = try (pipe?.skipped ?? SkippedRecords()).gathered(over: communicator)
         result.skippedRecords = skipped
         values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
         for file in skipped.files { try log?.appendSkipped(file, dataset: name, step: step) }

@@ -56,6 +56,30 @@ public struct SkippedRecords: Sendable, Equatable {
     }
   }
 
+  /// Adds another count's files (another rank's, which read other files): counts add up
+  /// and each file keeps its earliest first error.
+  public mutating func merge(_ other: SkippedRecords) {
+    for f in other.byPath.values {
+      if var mine = byPath[f.path] {
+        mine.count += f.count
+        if f.firstErrorPosition < mine.firstErrorPosition { (mine.firstError, mine.firstErrorPosition) = (f.firstError, f.firstErrorPosition) }
+        byPath[f.path] = mine
+      } else {
+        byPath[f.path] = f
+      }
+    }
+  }
+
+  /// The files as (path, count, first error, its position) rows, and back — to send a
+  /// count to another process.
+  public var rows: [(path: String, count: Int, firstError: String, position: Int)] {
+    files.map { ($0.path, $0.count, $0.firstError, $0.firstErrorPosition) }
+  }
+
+  public init(rows: [(path: String, count: Int, firstError: String, position: Int)]) {
+    for r in rows { byPath[r.path] = File(path: r.path, count: r.count, firstError: r.firstError, firstErrorPosition: r.position) }
+  }
+
   /// Counts the records a batch builder skipped.
   public mutating func add(_ records: [SkippedRecord]) {
     for r in records { add(file: r.file, beforeRecord: r.index, unparseable: true, message: r.message) }

@@ -276,7 +276,8 @@ public final class Trainer<Task: TrainingTask> {
                                         "data_wait_fraction": sums[3] / Double(communicator.worldSize) / max(seconds, 1e-9)]
         for (i, k) in keys.enumerated() { values[k] = sums[4 + i] / batches }
         for (g, lr) in rates { values["learning_rate/\(g)"] = Double(lr) }
-        if let skipped = source.skippedRecords {
+        // Every rank's count (each reads its own files); the same on every rank.
+        if let skipped = try source.skippedRecords.map({ try $0.gathered(over: communicator) }) {
           values[MetricsLog.skippedRecordsKey] = Double(skipped.total)
           for file in skipped.files where reportedSkips[file.path] != file.count {
             reportedSkips[file.path] = file.count
