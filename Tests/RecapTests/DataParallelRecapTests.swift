@@ -37,8 +37,10 @@ final class DataParallelRecapTests: XCTestCase {
     try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: tml), "\(tml) is not built")
   }
 
-  /// configs/recap/small.yaml, tiny: `steps` steps, batch `globalBatch`, no shuffling and no
-  /// dropout (so two runs see the same rows in the same steps), train inputs `trainGlob`.
+  /// configs/recap/small.yaml, tiny: `steps` steps, batch `globalBatch`, no shuffling (so two
+  /// runs see the same rows in the same steps), train inputs `trainGlob`. Its dropout (0.1
+  /// in the negative-feedback tower) stays: each rank draws the global batch's masks and
+  /// uses its rows' (`ReplicaSlice`), so N ranks drop what one process drops.
   /// The towers lose their Linear → BatchNorm pairs: a BatchNorm removes the bias of the
   /// Linear before it, whose gradient is then exactly 0 and in floats rounding noise that
   /// Adam scales to ±lr, so that bias is noise in any two runs that sum in another order.
@@ -60,7 +62,6 @@ final class DataParallelRecapTests: XCTestCase {
       ("train_log_every_n: 50", "train_log_every_n: 10"),
       ("global_batch_size: 128", "global_batch_size: \(globalBatch)"),
       ("examples_shuffle_buffer_size: 1024", "examples_shuffle_buffer_size: 1"),
-      ("        dropout:\n          rate: 0.1\n", ""),
       ("        batch_norm:\n          affine: false\n          momentum: 0.1\n", ""),
       ("schema_path: small_segdense.json", "schema_path: \(repo.appendingPathComponent("configs/recap/small_segdense.json").path)"),
     ]

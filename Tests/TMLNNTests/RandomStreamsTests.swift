@@ -30,3 +30,23 @@ final class RandomStreamsTests: XCTestCase {
     assertMentions(message, ["step_5/state.json", "module 3"])
   }
 }
+
+/// Data-parallel replicas of a stochastic module draw the global batch's numbers and use
+/// their rows' (`ReplicaSlice`): together they drop exactly what one process drops.
+final class ReplicaSliceTests: XCTestCase {
+  func testThreeReplicasDropTheRowsOneProcessDropsAndEndInItsState() throws {
+    let rows = 4, width = 5, replicas = 3
+    let x = try Tensor(shape: [rows * replicas, width], scalars: (0..<rows * replicas * width).map { Float($0 + 1) })
+    let whole = Dropout(0.4, rng: RandomGenerator(seed: 9))
+    let expected = try whole(x).scalars
+    var got: [Float] = []
+    for r in 0..<replicas {
+      let d = Dropout(0.4, rng: RandomGenerator(seed: 9))
+      d.replica = ReplicaSlice(rank: r, worldSize: replicas)
+      got += try d(try Tensor(shape: [rows, width], scalars: Array(x.scalars[(r * rows * width)..<((r + 1) * rows * width)]))).scalars
+      XCTAssertEqual(d.randomStream, whole.randomStream, "replica \(r) ends where one process does")
+    }
+    XCTAssertEqual(got, expected)
+    XCTAssertTrue(expected.contains(0) && expected.contains { $0 != 0 }, "some dropped, some kept")
+  }
+}

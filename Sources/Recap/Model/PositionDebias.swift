@@ -19,6 +19,8 @@ public final class PositionDebias: StochasticModule {
   public var isTraining = true
   /// The generator of the training-time drops to "unknown" (saved with checkpoints).
   public var randomStream: RandomGenerator
+  /// Data-parallel: draw the global batch's drops, use this rank's rows (`ReplicaSlice`).
+  public var replica: ReplicaSlice?
 
   public var outFeatures: Int { embedding.shape[1] }
   var unknownRow: Int { maxPosition + 1 }
@@ -48,9 +50,12 @@ public final class PositionDebias: StochasticModule {
       guard d.shape.count == 2, featureIndex < d.shape[1] else {
         throw TensorError("position_debias_config.position_feature_index \(featureIndex) is outside the \(d.shape.last ?? 0) discrete features")
       }
-      for r in 0..<batchSize {
-        rows[r] = min(max(d.values[r * d.shape[1] + featureIndex], 0), maxPosition)
-        if isTraining && randomStream.uniform() < dropProbability { rows[r] = unknownRow }
+      for r in 0..<batchSize { rows[r] = min(max(d.values[r * d.shape[1] + featureIndex], 0), maxPosition) }
+      if isTraining {
+        let (p, unknown) = (dropProbability, unknownRow)
+        ReplicaSlice.draw(replica, draws: batchSize, from: &randomStream) { rng in
+          for r in 0..<batchSize where rng.uniform() < p { rows[r] = unknown }
+        }
       }
     }
     return try embedding.value.gatherRows(IndexTensor(rows))

@@ -23,6 +23,8 @@ public final class Dropout: UnaryLayer, StochasticModule {
   public var isTraining = true
   /// The generator of the masks.
   public var randomStream: RandomGenerator
+  /// Data-parallel: draw the global batch's masks, use this rank's rows (`ReplicaSlice`).
+  public var replica: ReplicaSlice?
 
   /// Without an explicit generator each Dropout gets its own stream, numbered in
   /// creation order (so two layers never share masks and runs stay reproducible).
@@ -41,6 +43,7 @@ public final class Dropout: UnaryLayer, StochasticModule {
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     guard isTraining, probability > 0 else { return x }
-    return try x.dropout(probability: probability, using: &randomStream)
+    let p = probability
+    return try ReplicaSlice.draw(replica, draws: x.count, from: &randomStream) { try x.dropout(probability: p, using: &$0) }
   }
 }

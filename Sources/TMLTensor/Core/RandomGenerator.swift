@@ -47,6 +47,11 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
     return result
   }
 
+  /// Advances the stream by `count` draws of `next()`, as if they were made and discarded.
+  public mutating func skip(_ count: Int) {
+    for _ in 0..<max(count, 0) { _ = next() }
+  }
+
   /// Uniform in [0, 1) with 24 random bits.
   public mutating func uniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 

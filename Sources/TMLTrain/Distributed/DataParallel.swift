@@ -54,6 +54,18 @@ public final class DataParallel {
     }
   }
 
+  /// Makes every stochastic module (dropout, position drops) draw the numbers of the whole
+  /// global batch and use this rank's rows (`ReplicaSlice`): the masks are one process's,
+  /// and all ranks' streams stay equal to one process's stream.
+  public func shareRandomStreams() {
+    guard communicator.isDistributed else { return }
+    let slice = ReplicaSlice(rank: communicator.rank, worldSize: communicator.worldSize)
+    for (_, m) in module.namedModules() {
+      guard var s = m as? any StochasticModule else { continue }
+      s.replica = slice
+    }
+  }
+
   /// The parameters every rank holds whole; a row-sharded one (`Parameter.rowShard`, e.g.
   /// `RowShardedEmbeddingBag`'s table) is neither broadcast nor all-reduced.
   var replicatedParameters: [(String, Parameter)] { module.namedParameters().filter { $0.1.rowShard == nil } }

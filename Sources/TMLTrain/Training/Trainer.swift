@@ -221,6 +221,7 @@ public final class Trainer<Task: TrainingTask> {
     let parallel = DataParallel(communicator: communicator, module: task.module)
     try parallel.broadcastState()
     parallel.synchroniseBatchNorm()
+    parallel.shareRandomStreams()
     communicator.stats.reset()
     if step > 0 { try source.skip(step * options.gradientAccumulation) }
     let metrics = isLogger ? try MetricsLog(url: options.saveDir.appendingPathComponent("metrics.jsonl")) : nil
