@@ -7,8 +7,8 @@ import TMLTrain
 /// `tml bench distributed`: data-parallel training of the production Heavy Ranker
 /// (`ProductionArchitecture`) on random inputs, one rank per process. Each rank runs
 /// forward, multi-task BCE, backward, the gradient all-reduce (`DataParallel`: in place for
-/// large weights, 4 MiB buckets for the rest, started during backward unless
-/// `SWIFTTML_OVERLAP_ALLREDUCE=0`) and Adam on its own batch of `batchPerRank`; the job's throughput is
+/// large weights, 4 MiB buckets for the rest, started during backward when
+/// `DataParallel.overlapByDefault()` says so: across machines, or `SWIFTTML_OVERLAP_ALLREDUCE=1`) and Adam on its own batch of `batchPerRank`; the job's throughput is
 ///
 ///     examples/s = ranks · batchPerRank · steps / wall seconds of the timed steps
 ///

@@ -364,4 +364,17 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertEqual(skipped["file"] as? String, file)
     XCTAssertTrue((skipped["first_error"] as? String)?.contains("record 0") ?? false, "\(skipped)")
   }
+
+  /// Ranks that see different SWIFTTML_OVERLAP_ALLREDUCE (a cluster where the variable was
+  /// not passed with -x) follow rank 0 instead of mixing blocking and non-blocking
+  /// all-reduces, which would hang.
+  func testRanksThatDisagreeOnOverlapFollowRankZero() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let path = try config("c.yaml", trainGlob: data[2]!, save: "run")
+    let r = try MPILauncher.run(environments: [["SWIFTTML_OVERLAP_ALLREDUCE": "1"], ["SWIFTTML_OVERLAP_ALLREDUCE": "0"]], program: tml,
+                                arguments: ["recap", "train", "--config", path, "--steps", "5"], timeout: 120)
+    XCTAssertEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("gradient all-reduce started during backward"), r.output)
+  }
 }

@@ -55,9 +55,15 @@ final class CheckpointRowShardTests: XCTestCase {
     let dir = try CheckpointManager(saveDir: root).save(step: 1, model: model, optimizer: StateDict(), state: CheckpointState(step: 1))
     let shard = RowShard(rank: 2, worldSize: 4, rows: rows)
     XCTAssertEqual(try CheckpointManager.load(dir, rowShards: ["t": shard]).model["t"]?.tensor.scalars, try shard.slice(whole).scalars)
-    // A model whose table has more rows than the checkpoint's: an error, not a short read.
-    XCTAssertThrowsError(try CheckpointManager.load(dir, rowShards: ["t": RowShard(rank: 0, worldSize: 2, rows: 40)])) {
-      XCTAssertTrue("\($0)".contains("has 11 rows; row 12 was asked for"), "\($0)")
+    // A model whose table has more or fewer rows than the checkpoint's: an error naming both.
+    for rows in [40, 8] {
+      XCTAssertThrowsError(try CheckpointManager.load(dir, rowShards: ["t": RowShard(rank: 0, worldSize: 2, rows: rows)])) {
+        XCTAssertTrue("\($0)".contains("t has 11 rows in") && "\($0)".contains("the model's table has \(rows)"), "\($0)")
+      }
+    }
+    let sharded = try writeSharded(ranks: 2, step: 2)
+    XCTAssertThrowsError(try CheckpointManager.load(sharded, rowShards: ["t": RowShard(rank: 1, worldSize: 3, rows: 8)])) {
+      XCTAssertTrue("\($0)".contains("t has 11 rows in") && "\($0)".contains("the model's table has 8"), "\($0)")
     }
   }
 }

@@ -88,6 +88,11 @@ final class RowShardedEmbeddingBagTests: XCTestCase {
     local["weight"] = .init(try Tensor(shape: [3, 2], scalars: [7, 7, 8, 8, 9, 9]))
     try m.loadStateDict(local)
     XCTAssertEqual(p.value.scalars, [7, 7, 8, 8, 9, 9])
+    // A NaN in local row 2 (global row 7) is reported at its place in the whole table.
+    p.value.withUnsafeMutableBufferPointer { $0[5] = .nan }
+    let bad = try XCTUnwrap(m.firstNonFiniteState())
+    XCTAssertEqual(bad.shape, [8, 2])
+    XCTAssertEqual(bad.position, [7, 1])
     var wrong = StateDict()
     wrong["weight"] = .init(try Tensor.zeros(allocatingShape: [4, 2]))
     XCTAssertThrowsError(try m.loadStateDict(wrong)) { XCTAssertTrue("\($0)".contains("[8, 2]"), "the error names the whole shape: \($0)") }

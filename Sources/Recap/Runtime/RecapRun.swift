@@ -160,7 +160,9 @@ public final class RecapRun {
   }
 
   /// Loads the checkpoint in `directory` (a `step_<N>` directory or a save dir, newest step).
+  /// The model is whole in this process (id tables too), so its memory is checked as one rank's.
   public func loadModel(checkpoint directory: URL) throws -> (MultiTaskRankingModel, Int) {
+    try MemoryEstimate(recap: config, spec: spec, ranks: 1).check()
     let dir = CheckpointManager(saveDir: directory).steps().last?.url ?? directory
     let ckpt = try CheckpointManager.load(dir)
     let model = try makeModel()

@@ -105,6 +105,9 @@ extension CheckpointManager {
       }
       // The global rows wanted (all, or one shard's), fetched per source file.
       let local = name.hasPrefix("model/") ? rowShards[String(name.dropFirst(6))] : nil
+      if let local, local.rows != rows {
+        throw TensorError("checkpoint: \(name.dropFirst(6)) has \(rows) rows in \(dir.path) but the model's table has \(local.rows); load it into a model of the same size (num_embeddings)")
+      }
       let wanted = local.map { s in (0..<s.localRows).map(s.globalRow) } ?? Array(0..<rows)
       if let bad = wanted.first(where: { $0 >= rows }) {
         throw TensorError("checkpoint: \(name) has \(rows) rows in \(dir.path) but the model's shard needs row \(bad); load it into a model of the same size")

@@ -58,7 +58,12 @@ extension Module {
   /// state-dict order; nil when the model's state is usable. One pass over its memory.
   public func firstNonFiniteState() -> NonFiniteValue? {
     for (name, p) in namedParameters() {
-      if let bad = NonFiniteValue.first(in: p.value, name: name, kind: .parameter) { return bad }
+      guard let bad = NonFiniteValue.first(in: p.value, name: name, kind: .parameter) else { continue }
+      // A row-sharded parameter names the element's place in the whole tensor.
+      guard let shard = p.rowShard else { return bad }
+      let width = max(p.shape.dropFirst().reduce(1, *), 1)
+      let global = shard.globalRow(bad.index / width) * width + bad.index % width
+      return NonFiniteValue(kind: bad.kind, name: name, index: global, shape: shard.wholeShape(p.shape), value: bad.value)
     }
     for (name, b) in namedBuffers() {
       if let bad = NonFiniteValue.first(in: b.value, name: name, kind: .buffer, allowInfinity: true) { return bad }

@@ -33,9 +33,14 @@ public final class DataParallel {
     self.bucketElements = max(bucketElements, 1)
   }
 
-  /// Copies rank 0's parameters and buffers to every rank (after initialisation or a resume).
+  /// Copies rank 0's parameters and buffers to every rank (after initialisation or a resume),
+  /// and rank 0's `overlapsBackward` (ranks on other machines may not see its environment;
+  /// ranks that disagreed would mix blocking and non-blocking all-reduces and hang).
   public func broadcastState() throws {
     guard communicator.isDistributed else { return }
+    var overlap: [Int64] = [overlapsBackward ? 1 : 0]
+    try communicator.broadcast(&overlap, root: 0)
+    overlapsBackward = overlap[0] == 1
     var flat: [Float] = []
     let params = replicatedParameters, buffers = module.namedBuffers()
     for (_, p) in params { flat += p.value.scalars }

@@ -104,6 +104,17 @@ public final class OverlappedGradientReduction {
     started.append((try communicator.startAllReduce(flat.values, .sum), flat, nil))
   }
 
+  /// After an error between start and `finish` (backward threw), requests may still be in
+  /// flight: their buffers are kept (leaked) rather than freed under MPI's writes.
+  deinit {
+    for s in started where (try? s.request.poll()) != true {
+      if let flat = s.flat { _ = Unmanaged.passRetained(flat) }
+      if let g = s.gradient { _ = Unmanaged.passRetained(Box(g)) }
+    }
+  }
+
+  private final class Box { let tensor: Tensor; init(_ t: Tensor) { tensor = t } }
+
   /// Starts the buckets backward did not complete, waits for every one, and sets the
   /// summed gradients (a parameter without a gradient keeps none).
   public func finish() throws {

@@ -111,7 +111,7 @@ extension TwHINRun {
         let improved = lp.both.mrr > best?.mrr ?? -1
         stale = improved ? 0 : stale + 1
         let bestMRR = improved ? lp.both.mrr : best?.mrr ?? -1, bestStep = improved ? step : best?.step ?? step
-        if let patience, stale >= patience || step == total {
+        if let patience, improved || best != nil, stale >= patience || step == total {
           decision[1] = bestStep != step && bestMRR > lp.both.mrr ? 1 : 0
           decision[2] = stale >= patience ? 1 : 0
           if stale >= patience && step < total { onEvent(.earlyStopped(step: step, bestStep: bestStep, bestMRR: bestMRR)) }
