@@ -58,15 +58,26 @@ public struct DistributedRecapBenchmark {
   }
 
   public var batchPerRank = 128
+  /// Rows of a `large_embeddings` table over one id per example (0: none), dim `idTableDim`;
+  /// row-sharded over the ranks, trained by fused SGD.
+  public var idTableRows = 0
+  public var idTableDim = 64
   public var steps: Int
   public var warmup = 3
 
   public init(steps: Int) { self.steps = max(steps, 1) }
 
   public func run(communicator comm: any Communicator) throws -> Result {
-    let model = try MultiTaskRankingModel(ProductionArchitecture.spec(), seed: 1)
+    var spec = ProductionArchitecture.spec()
+    if idTableRows > 0 {
+      spec.largeEmbeddings = [IdEmbeddingTableSpec(name: "meta__author_id", numEmbeddings: idTableRows, embeddingDim: idTableDim)]
+      spec.largeEmbeddingLearningRate = .constant(0.01)
+    }
+    let model = try MultiTaskRankingModel(spec, seed: 1, communicator: comm)
     let loss = MultiTaskLoss(taskNames: model.taskNames, posWeights: Array(repeating: 1, count: 10))
-    let opt = try Adam(groups: [ParameterGroup(name: "all", parameters: model.namedParameters(), schedule: .constant(1e-4))],
+    // The id table trains by its fused SGD; Adam and the all-reduce take the dense weights.
+    let dense = model.namedParameters().filter { !$0.0.hasPrefix("embeddings.ebc.") }
+    let opt = try Adam(groups: [ParameterGroup(name: "all", parameters: dense, schedule: .constant(1e-4))],
                        beta1: 0.95, beta2: 0.999, eps: 1e-7)
     let parallel = DataParallel(communicator: comm, module: model)
     try parallel.broadcastState()
@@ -78,10 +89,11 @@ public struct DistributedRecapBenchmark {
     let c = Tensor.normal([n, 2117], std: 3, using: &rng)
     let ue = Tensor.normal([n, 200], using: &rng), uee = Tensor.normal([n, 200], using: &rng), ae = Tensor.normal([n, 200], using: &rng)
     let weights = Tensor.ones([n, 10])
+    let ids = idTableRows > 0 ? ["meta__author_id": IdBags(ids: (0..<n).map { _ in Int(rng.next() % UInt64(idTableRows)) }, offsets: Array(0..<n))] : [:]
     model.train()
     func step() throws {
       opt.zeroGrad()
-      let out = try model(continuous: c, binary: bin, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae)
+      let out = try model(continuous: c, binary: bin, userEmbedding: ue, userEngEmbedding: uee, authorEmbedding: ae, idFeatures: ids)
       try parallel.backwardSummingGradients(of: loss(out.logits, labels: labels, weights: weights).total * parallel.lossScale)
       try opt.step()
     }
@@ -94,7 +106,8 @@ public struct DistributedRecapBenchmark {
     let seconds = Stopwatch.now() - t0
     var r = Result(ranks: comm.worldSize, batchPerRank: n, secondsPerStep: seconds / Double(steps),
                    communicationSecondsPerStep: comm.stats.seconds / Double(steps),
-                   communicationBytesPerStep: Double(comm.stats.bytes) / Double(steps), parameterCount: model.parameterCount)
+                   communicationBytesPerStep: Double(comm.stats.bytes) / Double(steps),
+                   parameterCount: dense.reduce(0) { $0 + $1.1.value.count })
     r.communicationCallsPerStep = Double(comm.stats.calls - 1) / Double(steps)  // less the closing barrier
     return r
   }

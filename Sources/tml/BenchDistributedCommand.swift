@@ -19,6 +19,7 @@ extension Bench {
     @Option(help: "Which model: recap, twhin or both.") var model = "both"
     @Option(help: "TwHIN: edges per rank per step (the global batch grows with the ranks).") var edges = 20000
     @Option(help: "TwHIN: rows of each of its two tables.") var rows = 1_000_000
+    @Option(help: "Ranker: rows of a large_embeddings id table (64-d, one id per example, row-sharded over the ranks); 0 for none.") var idTableRows = 0
     @Flag(help: .hidden) var worker = false
 
     func run() throws {
@@ -36,6 +37,7 @@ extension Bench {
         } else {
           var bench = DistributedRecapBenchmark(steps: steps)
           bench.batchPerRank = batch
+          bench.idTableRows = idTableRows
           r = try bench.run(communicator: comm)
         }
         if comm.rank == 0 { print(r.line) }
@@ -48,10 +50,11 @@ extension Bench {
       print(CPUDescription.current().summary)
       if model != "twhin" {
         print("")
-        print("Heavy Ranker, data-parallel — production architecture, \(batch) rows per rank, \(threads) thread\(threads == 1 ? "" : "s") per rank, \(steps) timed steps, mpirun on this machine")
+        let idTable = idTableRows > 0 ? ", a \(idTableRows)-row 64-d large_embeddings table row-sharded over the ranks" : ""
+        print("Heavy Ranker, data-parallel — production architecture\(idTable), \(batch) rows per rank, \(threads) thread\(threads == 1 ? "" : "s") per rank, \(steps) timed steps, mpirun on this machine")
         print("  ranks   examples/s   speed-up   ms/step   comm ms/step   comm MB/step (payload per rank)   collectives/step")
         try table(counts, program: program, model: "recap") { r in
-          String(format: "  (%d parameters, %.1f MB of fp32 gradients all-reduced per step)", r.parameterCount, Double(r.parameterCount) * 4 / 1e6)
+          String(format: "  (%d dense parameters, %.1f MB of fp32 gradients all-reduced per step)", r.parameterCount, Double(r.parameterCount) * 4 / 1e6)
         }
       }
       if model != "recap" {
@@ -69,7 +72,7 @@ extension Bench {
       for n in counts {
         let out = try MPILauncher.run(ranks: n, program: program,
                                       arguments: ["bench", "distributed", "--worker", "--model", model, "--steps", "\(steps)", "--batch", "\(batch)",
-                                                  "--threads", "\(threads)", "--edges", "\(edges)", "--rows", "\(rows)"],
+                                                  "--threads", "\(threads)", "--edges", "\(edges)", "--rows", "\(rows)", "--id-table-rows", "\(idTableRows)"],
                                       timeout: 1200)
         guard out.status == 0, let r = DistributedRecapBenchmark.Result(parsing: out.output) else {
           throw ValidationError("the \(n)-rank \(model) run failed (exit \(out.status)):\n\(out.output)")
