@@ -134,6 +134,15 @@ final class DataParallelRecapTests: XCTestCase {
     }
   }
 
+  /// `mpirun -np ranks tml recap train --config path extra…`, which must fail saying every
+  /// one of `parts` (a bad input is an error naming what to fix, never a hang).
+  func assertJobFails(config path: String, ranks: Int = 2, extra: [String] = [], mentioning parts: [String],
+                      file: StaticString = #filePath, line: UInt = #line) throws {
+    let r = try MPILauncher.run(ranks: ranks, program: tml, arguments: ["recap", "train", "--config", path] + extra, timeout: 120)
+    XCTAssertNotEqual(r.status, 0, file: file, line: line)
+    for part in parts { XCTAssertTrue(r.output.contains(part), "\(part) missing from: \(r.output)", file: file, line: line) }
+  }
+
   func relative(_ a: Double?, _ b: Double?) -> Double {
     guard let a, let b else { return .infinity }
     return abs(a - b) / max(abs(b), 1e-30)
@@ -261,10 +270,8 @@ final class DataParallelRecapTests: XCTestCase {
   func testMoreRanksThanInputFilesIsAnErrorNamingTheKeyNotAHang() throws {
     try requireMPI()
     let data = try writeData(ranks: [1])
-    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[1]!, save: "run")], timeout: 120)
-    XCTAssertNotEqual(r.status, 0)
-    XCTAssertTrue(r.output.contains("train_data.inputs '\(data[1]!)' has 1 file but the job has 2 ranks"), r.output)
-    XCTAssertTrue(r.output.contains("error: rank "), r.output)
+    try assertJobFails(config: try config("c.yaml", trainGlob: data[1]!, save: "run"),
+                       mentioning: ["train_data.inputs '\(data[1]!)' has 1 file but the job has 2 ranks", "error: rank "])
   }
 
   func testARankWhoseFileHasNoRecordsStopsTheJobNamingTheRankAndFile() throws {
@@ -272,9 +279,8 @@ final class DataParallelRecapTests: XCTestCase {
     let data = try writeData(ranks: [2])
     let empty = dir.appendingPathComponent("ranks2/part-1.tfrecord").path
     try Data().write(to: URL(fileURLWithPath: empty))
-    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", try config("c.yaml", trainGlob: data[2]!, save: "run")], timeout: 120)
-    XCTAssertNotEqual(r.status, 0)
-    XCTAssertTrue(r.output.contains("error: rank 1 of 2: \(empty): contains no records"), r.output)
+    try assertJobFails(config: try config("c.yaml", trainGlob: data[2]!, save: "run"),
+                       mentioning: ["error: rank 1 of 2: \(empty): contains no records"])
   }
 
   func testAGlobalBatchTheRanksDoNotDivideIsAnError() throws {
@@ -286,9 +292,7 @@ final class DataParallelRecapTests: XCTestCase {
     let bad = try config("bad.yaml", trainGlob: data[3]!, save: "bad")
     try String(contentsOfFile: bad, encoding: .utf8).replacingOccurrences(of: "global_batch_size: 48", with: "global_batch_size: 50")
       .write(toFile: bad, atomically: true, encoding: .utf8)
-    let b = try MPILauncher.run(ranks: 3, program: tml, arguments: ["recap", "train", "--config", bad], timeout: 120)
-    XCTAssertNotEqual(b.status, 0)
-    XCTAssertTrue(b.output.contains("train_data.global_batch_size 50 is not divisible by the 3 ranks"), b.output)
+    try assertJobFails(config: bad, ranks: 3, mentioning: ["train_data.global_batch_size 50 is not divisible by the 3 ranks"])
   }
 
   func testARankThatMissesAFileOfTheOthersStopsTheJobNamingTheRankAndFile() throws {
@@ -318,9 +322,7 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertEqual(first.status, 0, first.output)
     let shard = dir.appendingPathComponent("run/checkpoints/step_10/shard-1-of-2.safetensors")
     try FileManager.default.removeItem(at: shard)
-    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path, "--steps", "11"], timeout: 120)
-    XCTAssertNotEqual(r.status, 0)
-    XCTAssertTrue(r.output.contains("the shard of rank 1, \(shard.path), is missing or unreadable"), r.output)
+    try assertJobFails(config: path, extra: ["--steps", "11"], mentioning: ["the shard of rank 1, \(shard.path), is missing or unreadable"])
   }
 
   func testIdsOutsideAShardedTableStopEveryRankNamingTheFeatureNotAHang() throws {
@@ -329,11 +331,7 @@ final class DataParallelRecapTests: XCTestCase {
     let path = try config("c.yaml", trainGlob: data[2]!, save: "run", idTable: true)
     try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "num_embeddings: \(tableRows)", with: "num_embeddings: 20")
       .write(toFile: path, atomically: true, encoding: .utf8)
-    let r = try MPILauncher.run(ranks: 2, program: tml, arguments: ["recap", "train", "--config", path], timeout: 120)
-    XCTAssertNotEqual(r.status, 0)
-    XCTAssertTrue(r.output.contains("error: rank "), r.output)
-    XCTAssertTrue(r.output.contains("id feature meta__author_id has id"), r.output)
-    XCTAssertTrue(r.output.contains("outside table meta__author_id's 20 rows"), r.output)
+    try assertJobFails(config: path, mentioning: ["error: rank ", "id feature meta__author_id has id", "outside table meta__author_id's 20 rows"])
   }
 
   /// With `ignore_data_errors`, records skipped on any rank count in rank 0's log: rank 1's
