@@ -13,9 +13,12 @@ final class ConfigTests: XCTestCase {
 
   static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
 
-  /// `../shared/reference/recap_local_prod.yaml` beside the repository, or a skip.
+  /// `recap_local_prod.yaml` in $TML_REFERENCE_DIR, else in ../shared/reference beside the
+  /// repository, or a skip.
   func referenceConfigPath() throws -> String {
-    let url = Self.repoRoot.appendingPathComponent("../shared/reference/recap_local_prod.yaml").standardizedFileURL
+    let dir = ProcessInfo.processInfo.environment["TML_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+      ?? Self.repoRoot.appendingPathComponent("../shared/reference")
+    let url = dir.appendingPathComponent("recap_local_prod.yaml").standardizedFileURL
     guard FileManager.default.fileExists(atPath: url.path) else {
       print("ConfigTests: skipping, \(url.path) is absent (../shared is not checked out beside the repository)")
       throw XCTSkip("\(url.path) absent: ../shared (the original's reference configs) is not checked out here")

@@ -8,9 +8,12 @@ final class SegdenseSchemaTests: XCTestCase {
   override func setUpWithError() throws { dir = try RecapTestSupport.makeTemporaryDirectory("segdense") }
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-  /// `../shared/reference/segdense.json` next to the repository (the original's file).
+  /// `segdense.json` (the original's file) in $TML_REFERENCE_DIR, else in ../shared/reference
+  /// next to the repository.
   func referenceURL() throws -> URL {
-    let url = RecapTestSupport.repoRoot.appendingPathComponent("../shared/reference/segdense.json").standardizedFileURL
+    let dir = ProcessInfo.processInfo.environment["TML_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+      ?? RecapTestSupport.repoRoot.appendingPathComponent("../shared/reference")
+    let url = dir.appendingPathComponent("segdense.json").standardizedFileURL
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw XCTSkip("\(url.path) absent: ../shared (the reference files beside the repository) is not checked out here")
     }

@@ -70,7 +70,9 @@ final class TwHINConfigTests: XCTestCase {
   }
 
   func testTheReferenceLocalConfigLoadsUnchangedAndFailsOnGCSOnlyWhenTrainingStarts() throws {
-    let url = Self.repoRoot.appendingPathComponent("../shared/reference/twhin_local.yaml").standardizedFileURL
+    let dir = ProcessInfo.processInfo.environment["TML_REFERENCE_DIR"].map { URL(fileURLWithPath: $0) }
+      ?? Self.repoRoot.appendingPathComponent("../shared/reference")
+    let url = dir.appendingPathComponent("twhin_local.yaml").standardizedFileURL
     guard FileManager.default.fileExists(atPath: url.path) else {
       print("TwHINConfigTests: skipping, \(url.path) is absent (../shared is not checked out beside the repository)")
       throw XCTSkip("\(url.path) absent: ../shared (the original's reference configs) is not checked out here")
