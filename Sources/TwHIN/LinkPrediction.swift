@@ -1,4 +1,5 @@
 import TMLMetrics
+import TMLTrain
 
 /// Filtered link-prediction metrics of both sides, as the knowledge-graph literature
 /// reports them (Bordes et al. 2013; PyKEEN's `RankBasedEvaluator`): `tail` ranks the true
@@ -43,9 +44,18 @@ public struct LinkPredictionEvaluator: Sendable {
   }
 
   public func evaluate(_ model: TwHINModel, edges: EdgeList, known: KnownEdges) throws -> LinkPredictionSummary {
+    try summary(try ranks(model, edges: edges, known: known))
+  }
+
+  /// Every held-out edge's filtered tail and head rank (relation by relation, in the same
+  /// order on both sides); `progress` counts the queries ranked (`eval all candidates`,
+  /// two per edge).
+  public func ranks(_ model: TwHINModel, edges: EdgeList, known: KnownEdges,
+                    progress: (WorkProgress) -> Void = { _ in }) throws -> (head: [Double], tail: [Double]) {
     guard edges.count > 0 else { throw TwHINError("link prediction: no held-out edges to rank") }
     let batch = try EdgeBatch(lhs: edges.lhs, relations: edges.relations, rhs: edges.rhs, schema: model.schema)
-    var head = try RankingAccumulator(hitsAt: hitsAt), tail = head, both = head
+    var head: [Double] = [], tail: [Double] = []
+    var ranked = 0
     for r in batch.presentRelations {
       let positions = batch.positionsByRelation[r]
       for side in EdgeSide.allCases {
@@ -56,13 +66,20 @@ public struct LinkPredictionEvaluator: Sendable {
           let truth = side == .tail ? v : u
           let others = side == .tail ? known.rhs(lhs: u, relation: r) : known.lhs(relation: r, rhs: v)
           ranks[i] = try LinkPredictionEvaluator.filteredRank(scores, truth: truth, excluding: others)
+          ranked += 1
+          progress(WorkProgress("eval all candidates", done: ranked, total: 2 * batch.count, unit: .edges))
         }
-        for rank in ranks {
-          if side == .tail { try tail.append(rank: rank) } else { try head.append(rank: rank) }
-          try both.append(rank: rank)
-        }
+        if side == .tail { tail += ranks } else { head += ranks }
       }
     }
+    return (head, tail)
+  }
+
+  /// Head, tail and both-side summaries of `ranks`.
+  public func summary(_ ranks: (head: [Double], tail: [Double])) throws -> LinkPredictionSummary {
+    var head = try RankingAccumulator(hitsAt: hitsAt), tail = head, both = head
+    for rank in ranks.tail { try tail.append(rank: rank); try both.append(rank: rank) }
+    for rank in ranks.head { try head.append(rank: rank); try both.append(rank: rank) }
     return LinkPredictionSummary(head: try head.compute(), tail: try tail.compute(), both: try both.compute())
   }
 

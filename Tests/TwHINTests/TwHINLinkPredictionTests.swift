@@ -58,6 +58,26 @@ final class TwHINLinkPredictionTests: XCTestCase {
     XCTAssertEqual(got.both.count, 2 * test.count)
   }
 
+  /// `tml twhin eval` takes the all-candidates summary from the both-side ranking's tail
+  /// ranks instead of ranking the tails twice: they are the same ranks.
+  func testTheTailRanksAreTheAllCandidatesRanks() throws {
+    let (model, train, test) = try tinyGraph()
+    let known = KnownEdges([train, test])
+    let lp = try LinkPredictionEvaluator()
+    let ranks = try lp.ranks(model, edges: test, known: known)
+    XCTAssertEqual(ranks.tail.count, test.count)
+    XCTAssertEqual(try lp.summary(ranks), try lp.evaluate(model, edges: test, known: known))
+    let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: 2, globalNegatives: 2), batchSize: 4, hitsAt: [1, 3, 10])
+    let direct = try evaluator.rankAgainstAllCandidates(model, edges: test, known: known)
+    var fromTails = try RankingAccumulator(hitsAt: [1, 3, 10])
+    for r in ranks.tail { try fromTails.append(rank: r) }
+    let derived = try fromTails.compute()
+    XCTAssertEqual(derived.count, direct.count)
+    XCTAssertEqual(derived.mrr, direct.mrr, accuracy: 1e-12)
+    XCTAssertEqual(derived.meanRank, direct.meanRank, accuracy: 1e-12)
+    XCTAssertEqual(derived.hits, direct.hits)
+  }
+
   func testFilteringRemovesOtherTrueAnswersButKeepsTheQuerysOwn() throws {
     let (model, train, test) = try tinyGraph()
     // Edge (0, a, 3): filtered, the other true tails 1 and 2 of (0, a) are not candidates.

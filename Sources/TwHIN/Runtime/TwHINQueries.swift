@@ -1,4 +1,5 @@
 import Foundation
+import TMLMetrics
 import TMLNN
 import TMLTensor
 import TMLTrain
@@ -15,10 +16,18 @@ extension TwHINRun {
     let steps = config.training.numEvalSteps
     let (cap, overflow) = max(steps, 0).multipliedReportingOverflow(by: d.perReplicaBatchSize)
     let used = steps < 0 || overflow ? edges : edges.prefix(cap)
+    // With `known`, the both-side ranking's tail ranks are the all-candidates ranks: one pass.
     let evaluator = try TwHINEvaluator(loss: TwHINLoss(inBatchNegatives: d.inBatchNegatives, globalNegatives: d.globalNegatives, sides: d.sides),
-                                       batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: true, seed: seed)
+                                       batchSize: d.perReplicaBatchSize, hitsAt: [1, 10, 50], rankAllCandidates: known == nil, seed: seed)
     var result = try evaluator.evaluate(model, edges: used, known: known) { onEvent(.evaluating($0)) }
-    if let known { result.linkPrediction = try LinkPredictionEvaluator().evaluate(model, edges: used, known: known) }
+    if let known {
+      let lp = try LinkPredictionEvaluator()
+      let ranks = try lp.ranks(model, edges: used, known: known) { onEvent(.evaluating($0)) }
+      result.linkPrediction = try lp.summary(ranks)
+      var all = try RankingAccumulator(hitsAt: evaluator.hitsAt)
+      for rank in ranks.tail { try all.append(rank: rank) }
+      result.allCandidates = try all.compute()
+    }
     if log {
       var values = result.dictionary
       values["edges"] = Double(used.count)
