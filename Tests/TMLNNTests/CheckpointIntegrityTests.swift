@@ -33,6 +33,22 @@ final class CheckpointIntegrityTests: XCTestCase {
     }
   }
 
+  func testADamagedStateJSONIsAnErrorNamingIt() throws {
+    let dir = try save(CheckpointManager(saveDir: root), step: 1)
+    let state = dir.appendingPathComponent("state.json")
+    XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("state.json.crc32c"), encoding: .utf8),
+                   String(format: "%08x", try Data(contentsOf: state).withUnsafeBytes { CRC32C.checksum($0) }))
+    // A change that still parses (the format number).
+    var text = try String(contentsOf: state, encoding: .utf8)
+    text = text.replacingOccurrences(of: "\"format\" : 2", with: "\"format\" : 1")
+    try text.write(to: state, atomically: true, encoding: .utf8)
+    let message = errorMessage("load a checkpoint whose state.json changed") { try CheckpointManager.load(dir) }
+    assertMentions(message, [state.path, "is damaged", "state.json.crc32c"])
+    // Checkpoints from before the checksum file load as before.
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("state.json.crc32c"))
+    XCTAssertNoThrow(try CheckpointManager.load(dir))
+  }
+
   func testADamagedTensorFileIsAnErrorNamingIt() throws {
     let dir = try save(CheckpointManager(saveDir: root), step: 1)
     try damage(dir.appendingPathComponent("model.safetensors"))
@@ -74,6 +90,7 @@ final class CheckpointIntegrityTests: XCTestCase {
     json["format"] = 1
     json["crc32c"] = nil
     try JSONSerialization.data(withJSONObject: json).write(to: stateURL)
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("state.json.crc32c"))  // format 1 had none
     let loaded = try CheckpointManager.load(dir)
     XCTAssertEqual(loaded.state.format, 1)
     XCTAssertNil(loaded.state.crc32c)

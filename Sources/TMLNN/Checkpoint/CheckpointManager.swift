@@ -85,7 +85,8 @@ public struct CheckpointManager {
 
   /// Writes checkpoint `step`: `model` and `optimizer` (the replicated tensors when
   /// `shards` is given) into a temporary directory, `state.json` with every file's
-  /// CRC-32C (and the shard manifest), then renames it to `step_<N>`.
+  /// CRC-32C (and the shard manifest), `state.json.crc32c` with state.json's own, then
+  /// renames it to `step_<N>`.
   @discardableResult
   public func save(step: Int, model: StateDict, optimizer: StateDict, state: CheckpointState,
                    modelDType: StateDType = .f32, shards: WrittenShards? = nil) throws -> URL {
@@ -111,7 +112,9 @@ public struct CheckpointManager {
         .merging(shards?.crc32c ?? [:]) { a, _ in a }
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      let files = tensors + [("state.json", try encoder.encode(state))]
+      let stateJSON = try encoder.encode(state)
+      let stateCRC = Data(CheckpointState.hex(stateJSON.withUnsafeBytes { CRC32C.checksum($0) }).utf8)
+      let files = tensors + [("state.json", stateJSON), (CheckpointState.checksumFile, stateCRC)]
       for (name, data) in files {
         let url = tmp.appendingPathComponent(name)
         try data.write(to: url)
@@ -186,6 +189,14 @@ public struct CheckpointManager {
     let stateURL = dir.appendingPathComponent("state.json")
     guard let data = try? Data(contentsOf: stateURL) else {
       throw TensorError("checkpoint: \(dir.path) has no readable state.json; point at a step_<N> directory written by SwiftTML")
+    }
+    // state.json's own checksum (checkpoints written before it existed have none).
+    if let recorded = try? String(contentsOf: dir.appendingPathComponent(CheckpointState.checksumFile), encoding: .utf8) {
+      let actual = CheckpointState.hex(data.withUnsafeBytes { CRC32C.checksum($0) })
+      let expected = recorded.trimmingCharacters(in: .whitespacesAndNewlines)
+      guard actual == expected else {
+        throw TensorError("checkpoint: \(stateURL.path) is damaged: its CRC-32C is \(actual) but \(CheckpointState.checksumFile) records \(expected)")
+      }
     }
     let state: CheckpointState
     do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {

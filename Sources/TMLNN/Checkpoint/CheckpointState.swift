@@ -9,6 +9,8 @@ import Foundation
 /// checkpoints (no checksums) still load, unverified. Format 3 (written only by sharded
 /// runs under mpirun) adds `shards`, the manifest of the ranks' row shards
 /// (`CheckpointShardManifest`); unsharded checkpoints are still written as format 2.
+/// state.json's own CRC-32C is in `state.json.crc32c` beside it (verified when present), so
+/// a damaged state.json — the file that vouches for the others — is caught too.
 public struct CheckpointState: Codable, Equatable, Sendable {
   /// The format this version writes; a higher one on load is from a newer SwiftTML.
   public static let currentFormat = 3
@@ -38,6 +40,9 @@ public struct CheckpointState: Codable, Equatable, Sendable {
   }
 
   /// `value` as state.json records it.
+  /// The file beside state.json holding state.json's CRC-32C (8 hex digits).
+  public static let checksumFile = "state.json.crc32c"
+
   static func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return String(repeating: "0", count: 8 - digits.count) + digits
