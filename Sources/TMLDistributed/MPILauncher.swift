@@ -94,14 +94,21 @@ extension MPILauncher {
   /// extra variables (`mpirun … -np 1 env K=V program … : -np 1 env …`): ranks that see
   /// different settings, as machines with different files would.
   public static func run(environments: [[String: String]], program: String, arguments: [String], timeout: Double = 300) throws -> Result {
+    try run(commands: environments.map { env in ["/usr/bin/env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [program] + arguments },
+            timeout: timeout, label: "mpirun (\(environments.count) ranks) \(program)")
+  }
+
+  /// One rank per element of `commands`, each the argv of that rank's program
+  /// (`mpirun … -np 1 a … : -np 1 b …`, MPI's multiple-program form).
+  public static func run(commands: [[String]], timeout: Double = 300, label: String? = nil) throws -> Result {
     guard let mpirun = mpirun() else {
       throw DistributedError("mpirun is not on PATH; install Open MPI (bash scripts/install-deps.sh: libopenmpi-dev openmpi-bin, or brew install open-mpi)")
     }
     var args = Array(Self.arguments(ranks: 1).dropFirst(2))
-    for (i, env) in environments.enumerated() {
+    for (i, argv) in commands.enumerated() {
       if i > 0 { args.append(":") }
-      args += ["-np", "1", "/usr/bin/env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [program] + arguments
+      args += ["-np", "1"] + argv
     }
-    return try run(command: mpirun, arguments: args, environment: [:], timeout: timeout, label: "mpirun (\(environments.count) ranks) \(program)")
+    return try run(command: mpirun, arguments: args, environment: [:], timeout: timeout, label: label ?? "mpirun (\(commands.count) ranks)")
   }
 }

@@ -375,4 +375,20 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertEqual(r.status, 0, r.output)
     XCTAssertTrue(r.output.contains("gradient all-reduce started during backward"), r.output)
   }
+
+  /// A rank killed mid-training (SIGKILL, as by the OOM killer) ends the whole job, with
+  /// mpirun naming the rank, instead of leaving rank 0 waiting in a collective.
+  func testARankKilledMidTrainingEndsTheJobNamingIt() throws {
+    try requireMPI()
+    let data = try writeData(ranks: [2])
+    let path = try config("c.yaml", trainGlob: data[2]!, save: "run")
+    let train = [tml, "recap", "train", "--config", path, "--steps", "100000"]
+    let quoted = train.map { "'\($0)'" }.joined(separator: " ")
+    let start = Date()
+    let r = try MPILauncher.run(commands: [train, ["/bin/sh", "-c", "\(quoted) & p=$!; sleep 3; kill -9 $p; wait $p"]], timeout: 120)
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 60, "the job ended soon after the kill")
+    XCTAssertTrue(r.output.contains("Process name: [[") && r.output.contains("],1]"), "mpirun names rank 1: \(r.output)")
+    XCTAssertTrue(r.output.contains("137") || r.output.contains("signal 9"), "killed, not failed on its own: \(r.output)")
+  }
 }
