@@ -231,6 +231,7 @@ final class DataParallelRecapTests: XCTestCase {
     XCTAssertNotNil(evals["validation"]?.metrics[auroc])
     XCTAssertLessThanOrEqual(relative(evalTwo[auroc], evals["validation"]?.metrics[auroc]), 1e-5)
     XCTAssertEqual(evalTwo["examples"], Double(evals["validation"]?.examples ?? -1))
+    XCTAssertLessThanOrEqual(relative(evalTwo["loss"], evals["validation"]?.loss), 1e-5, "the eval loss is a mean over examples")
   }
 
   func testACheckpointSavedByTwoRanksResumesOnOneAndThreeRanksWithTheSameNextStepLoss() throws {

@@ -11,7 +11,7 @@ import TMLTensor
 ///
 /// With a `communicator` of several ranks, each rank evaluates its own batches and the
 /// metrics are computed over all ranks' predictions (gathered in rank order) — AUROC of
-/// the union, not a mean of per-rank AUROCs; the loss is the mean over all ranks' batches.
+/// the union, not a mean of per-rank AUROCs; the loss is the mean over all ranks' examples.
 public struct RecapEvaluator {
   public let task: RecapTrainingTask
   public var stratifiers: [StratifierConfig]
@@ -27,6 +27,9 @@ public struct RecapEvaluator {
   public struct Result {
     public var metrics: [String: Double]
     public var examples: Int
+    /// The multi-task loss (mean over tasks of w·BCE) averaged over every example evaluated —
+    /// not a mean of batch means, so a short last batch, or N ranks' different batching, weighs
+    /// each example once.
     public var loss: Double
     /// Records the pipeline skipped for data errors, per file (`ignore_data_errors`; nil without).
     public var skippedRecords: SkippedRecords? = nil
@@ -59,7 +62,8 @@ public struct RecapEvaluator {
       guard let batch = next_ else { break }
       let out = try noGrad { try task.forward(batch) }
       let (labels, weights) = try task.loss.targets(batch)
-      lossSum += Double(try noGrad { try task.loss(out.logits, labels: labels, weights: weights) }.total.item ?? .nan)
+      // The batch's mean loss × its rows: the sum over examples, whatever the batching.
+      lossSum += Double(try noGrad { try task.loss(out.logits, labels: labels, weights: weights) }.total.item ?? .nan) * Double(batch.size)
       let discrete = batch.discrete
       if gather {
         probabilities += out.probabilities.scalars
@@ -97,6 +101,6 @@ public struct RecapEvaluator {
     if !evaluationTasks.isEmpty {
       values = values.filter { key, _ in evaluationTasks.contains { key.hasPrefix($0 + "/") } }
     }
-    return Result(metrics: values, examples: examples, loss: batches > 0 ? lossSum / Double(batches) : .nan)
+    return Result(metrics: values, examples: examples, loss: examples > 0 ? lossSum / Double(examples) : .nan)
   }
 }
