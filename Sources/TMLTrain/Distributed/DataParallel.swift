@@ -132,50 +132,20 @@ public final class DataParallel {
   /// buckets) and keeps none, as in one process, where the optimizer skips it.
   public func sumGradients() throws {
     guard communicator.isDistributed else { return }
-    var bucket: [Parameter] = []
-    var size = 0
-    func flush() throws {
-      guard !bucket.isEmpty else { return }
-      if scratch.count < size { scratch = [Float](repeating: 0, count: size) }
-      try scratch.withUnsafeMutableBufferPointer { flat in
-        var at = 0
-        for p in bucket {
-          let n = p.value.count
-          let slot = UnsafeMutableBufferPointer(rebasing: flat[at..<at + n])
-          if let g = p.grad { g.withUnsafeBufferPointer { _ = slot.initialize(from: $0) } } else { slot.update(repeating: 0) }
-          at += n
-        }
-        try communicator.allReduce(UnsafeMutableBufferPointer(rebasing: flat[0..<size]), .sum)
-        at = 0
-        for p in bucket {
-          let n = p.value.count
-          defer { at += n }
-          guard var g = p.grad else { continue }
-          p.zeroGrad()  // the leaf lets go, so the gradient's storage is written in place
-          g.withUnsafeMutableBufferPointer { dst in _ = dst.initialize(from: UnsafeMutableBufferPointer(rebasing: flat[at..<at + n])) }
-          p.value.setGrad(g)
-        }
-      }
-      bucket = []
-      size = 0
-    }
-    for (_, p) in replicatedParameters.reversed() {
-      if p.value.count >= bucketElements {
-        try flush()
-        if var g = p.grad {
-          p.zeroGrad()
-          try g.withUnsafeMutableBufferPointer { try communicator.allReduce($0, .sum) }
-          p.value.setGrad(g)
-        } else {
-          var zeros = [Float](repeating: 0, count: p.value.count)
-          try communicator.allReduce(&zeros, .sum)
-        }
+    for bucket in GradientBucket.plan(replicatedParameters.map(\.1), bucketElements: bucketElements) {
+      if bucket.alone, let p = bucket.parameters.first, var g = p.grad {
+        p.zeroGrad()  // the leaf lets go, so the gradient's storage is reduced in place
+        try g.withUnsafeMutableBufferPointer { try communicator.allReduce($0, .sum) }
+        p.value.setGrad(g)
         continue
       }
-      bucket.append(p)
-      size += p.value.count
-      if size >= bucketElements { try flush() }
+      if scratch.count < bucket.size { scratch = [Float](repeating: 0, count: bucket.size) }
+      try scratch.withUnsafeMutableBufferPointer { buffer in
+        let flat = UnsafeMutableBufferPointer(rebasing: buffer[0..<bucket.size])
+        bucket.gather(into: flat)
+        try communicator.allReduce(flat, .sum)
+        bucket.scatter(from: flat)
+      }
     }
-    try flush()
   }
 }

@@ -3,9 +3,7 @@ import TMLNN
 import TMLTensor
 
 /// The gradient sum of one data-parallel step started **during** backward: the replicated
-/// parameters are grouped into buckets in reverse parameter order (the order backward
-/// finishes them; a parameter of at least `bucketElements` floats alone, reduced in its own
-/// gradient storage; smaller ones packed into one buffer of about that size), and as soon as
+/// parameters are grouped into `GradientBucket`s (the plan `sumGradients` uses), and as soon as
 /// every parameter of the next bucket has its final gradient (`Tensor.backward(onLeafReady:)`)
 /// the bucket's non-blocking all-reduce starts (MPI_Iallreduce), while backward computes
 /// the layers below. Each later readiness polls the requests in flight so MPI progresses
@@ -19,15 +17,8 @@ import TMLTensor
 ///     let r = dp.startOverlappedReduction()
 ///     try loss.backward(onLeafReady: r.leafReady);  try r.finish();  try optimizer.step()
 public final class OverlappedGradientReduction {
-  /// Parameters reduced together; `alone` ones are reduced in place in their gradient.
-  struct Bucket {
-    var parameters: [Parameter]
-    var size: Int
-    var alone: Bool
-  }
-
   let communicator: any Communicator
-  let buckets: [Bucket]
+  let buckets: [GradientBucket]
   /// The leaf node of each parameter → (bucket, position in it).
   let slotOfLeaf: [ObjectIdentifier: (bucket: Int, index: Int)]
   private var ready: [[Bool]]
@@ -36,30 +27,16 @@ public final class OverlappedGradientReduction {
   /// Per started bucket: its request and the storage it reduces (kept alive until `finish`).
   private var started: [(request: PendingCollective, flat: FlatBuffer?, gradient: Tensor?)] = []
 
-  /// Floats at a fixed address for a request in flight.
+  /// Floats at a fixed address for a request in flight (`GradientBucket.gather` fills all).
   final class FlatBuffer {
     let values: UnsafeMutableBufferPointer<Float>
-    init(count: Int) {
-      values = .allocate(capacity: count)
-      values.initialize(repeating: 0)
-    }
+    init(count: Int) { values = .allocate(capacity: count) }
     deinit { values.deallocate() }
   }
 
   init(communicator: any Communicator, parameters: [Parameter], bucketElements: Int) {
     self.communicator = communicator
-    var buckets: [Bucket] = [], open = Bucket(parameters: [], size: 0, alone: false)
-    for p in parameters.reversed() {
-      if p.value.count >= bucketElements {
-        if !open.parameters.isEmpty { buckets.append(open); open = Bucket(parameters: [], size: 0, alone: false) }
-        buckets.append(Bucket(parameters: [p], size: p.value.count, alone: true))
-        continue
-      }
-      open.parameters.append(p)
-      open.size += p.value.count
-      if open.size >= bucketElements { buckets.append(open); open = Bucket(parameters: [], size: 0, alone: false) }
-    }
-    if !open.parameters.isEmpty { buckets.append(open) }
+    let buckets = GradientBucket.plan(parameters, bucketElements: bucketElements)
     self.buckets = buckets
     var slots: [ObjectIdentifier: (Int, Int)] = [:]
     for (b, bucket) in buckets.enumerated() {
@@ -96,11 +73,7 @@ public final class OverlappedGradientReduction {
       return
     }
     let flat = FlatBuffer(count: bucket.size)
-    var at = 0
-    for p in bucket.parameters {
-      if let g = p.grad { g.withUnsafeBufferPointer { src in _ = UnsafeMutableBufferPointer(rebasing: flat.values[at..<at + src.count]).initialize(from: src) } }
-      at += p.value.count
-    }
+    bucket.gather(into: flat.values)
     started.append((try communicator.startAllReduce(flat.values, .sum), flat, nil))
   }
 
@@ -129,16 +102,7 @@ public final class OverlappedGradientReduction {
         bucket.parameters[0].value.setGrad(g)
         continue
       }
-      guard !bucket.alone, let flat = s.flat else { continue }
-      var at = 0
-      for p in bucket.parameters {
-        let n = p.value.count
-        defer { at += n }
-        guard var g = p.grad else { continue }
-        p.zeroGrad()
-        g.withUnsafeMutableBufferPointer { dst in _ = dst.initialize(from: UnsafeMutableBufferPointer(rebasing: flat.values[at..<at + n])) }
-        p.value.setGrad(g)
-      }
+      if let flat = s.flat { bucket.scatter(from: flat.values) }
     }
     started = []
   }
