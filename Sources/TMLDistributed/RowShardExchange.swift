@@ -21,12 +21,6 @@ public struct RowShardExchange {
     self.communicator = communicator
   }
 
-  /// Rows of the table rank `rank` holds.
-  public var localRows: Int {
-    let n = communicator.worldSize, r = communicator.rank
-    return rows > r ? (rows - r + n - 1) / n : 0
-  }
-
   func check(_ ids: [Int]) throws {
     if let bad = ids.first(where: { $0 < 0 || $0 >= rows }) {
       throw DistributedError("row-sharded table: id \(bad) is outside 0..<\(rows) (rank \(communicator.rank))")

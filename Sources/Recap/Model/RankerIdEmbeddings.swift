@@ -37,6 +37,8 @@ public struct IdEmbeddingTableSpec: Equatable, Sendable {
 public protocol PooledIdTable: Module {
   var weight: Parameter { get }
   func pooled(_ bags: IdBags) throws -> Tensor
+  /// Applies `optimizer` to the looked-up rows during backward.
+  func fuse(_ optimizer: any SparseRowOptimizer)
 }
 
 extension EmbeddingBag: PooledIdTable {
@@ -117,10 +119,7 @@ public final class LargeIdEmbeddings: Module {
               communicator: (any Communicator)? = nil) {
     ebc = EmbeddingBagCollection(tables: tables, rng: &rng, communicator: communicator)
     self.communicator = communicator
-    for bag in ebc.bags {
-      if let b = bag as? EmbeddingBag { b.fuse(SparseSGD(learningRate: learningRate)) }
-      if let b = bag as? RowShardedEmbeddingBag { b.fuse(SparseSGD(learningRate: learningRate)) }
-    }
+    for bag in ebc.bags { bag.fuse(SparseSGD(learningRate: learningRate)) }
   }
 
   public var children: [(String, any Module)] { [("ebc", ebc)] }

@@ -228,9 +228,7 @@ public struct CheckpointManager {
       let partial = shards.filter { file.entries[$0.key] != nil }
       var dict = try file.stateDict(excluding: Set(partial.keys))
       for (name, shard) in partial {
-        if let rows = file.entries[name]?.shape.first, rows != shard.rows {
-          throw TensorError("checkpoint: \(name) has \(rows) rows in \(url.path) but the model's table has \(shard.rows); load it into a model of the same size (num_embeddings)")
-        }
+        if let rows = file.entries[name]?.shape.first { try shard.requireRows(rows, of: name, in: url.path) }
         dict[name] = .init(try file.tensor(name, rows: (0..<shard.localRows).map(shard.globalRow)), dtype: file.entries[name]!.dtype)
       }
       return dict

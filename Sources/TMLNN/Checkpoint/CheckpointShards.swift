@@ -38,7 +38,7 @@ public struct CheckpointShardManifest: Codable, Equatable, Sendable {
   public static func fileName(rank: Int, worldSize: Int) -> String { "shard-\(rank)-of-\(worldSize).safetensors" }
 
   /// Rows of an n-row tensor in rank k's shard.
-  public func localRows(_ n: Int, rank k: Int) -> Int { n > k ? (n - k + worldSize - 1) / worldSize : 0 }
+  public func localRows(_ n: Int, rank k: Int) -> Int { RowShard.localRows(n, rank: k, worldSize: worldSize) }
 }
 
 extension CheckpointManager {
@@ -105,9 +105,7 @@ extension CheckpointManager {
       }
       // The global rows wanted (all, or one shard's), fetched per source file.
       let local = name.hasPrefix("model/") ? rowShards[String(name.dropFirst(6))] : nil
-      if let local, local.rows != rows {
-        throw TensorError("checkpoint: \(name.dropFirst(6)) has \(rows) rows in \(dir.path) but the model's table has \(local.rows); load it into a model of the same size (num_embeddings)")
-      }
+      try local?.requireRows(rows, of: String(name.dropFirst(6)), in: dir.path)
       let wanted = local.map { s in (0..<s.localRows).map(s.globalRow) } ?? Array(0..<rows)
       if let bad = wanted.first(where: { $0 >= rows }) {
         throw TensorError("checkpoint: \(name) has \(rows) rows in \(dir.path) but the model's shard needs row \(bad); load it into a model of the same size")

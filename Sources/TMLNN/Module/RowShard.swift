@@ -34,6 +34,14 @@ public struct RowShard: Equatable, Sendable {
   /// The shape of the whole tensor of which `localShape` is this rank's part.
   public func wholeShape(_ localShape: [Int]) -> [Int] { [rows] + localShape.dropFirst() }
 
+  /// Throws unless a whole tensor of `wholeRows` rows (`name` in `source`) is the one this
+  /// shard is part of.
+  public func requireRows(_ wholeRows: Int, of name: String, in source: String) throws {
+    guard wholeRows == rows else {
+      throw TensorError("checkpoint: \(name) has \(wholeRows) rows in \(source) but the model's table has \(rows); load it into a model of the same size (num_embeddings)")
+    }
+  }
+
   /// This rank's rows of `whole` ([rows, …]), in local order.
   public func slice(_ whole: Tensor) throws -> Tensor {
     guard whole.shape.first == rows else {
@@ -48,5 +56,12 @@ public struct RowShard: Equatable, Sendable {
       }
     }
     return try Tensor(shape: [n] + whole.shape.dropFirst(), scalars: out)
+  }
+}
+
+extension Module {
+  /// The row shard of every row-sharded parameter (`Parameter.rowShard`), by name.
+  public var rowShards: [String: RowShard] {
+    Dictionary(uniqueKeysWithValues: namedParameters().compactMap { n, p in p.rowShard.map { (n, $0) } })
   }
 }

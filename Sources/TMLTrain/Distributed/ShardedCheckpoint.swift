@@ -51,7 +51,7 @@ public enum ShardedCheckpoint {
   /// (`Parameter.rowShard`) and the replicated rest, with the sharded tensors' whole row
   /// counts keyed `model/<name>`.
   public static func split(_ model: any Module) -> (sharded: StateDict, replicated: StateDict, rows: [String: Int]) {
-    let shards = Dictionary(uniqueKeysWithValues: model.namedParameters().compactMap { n, p in p.rowShard.map { (n, $0) } })
+    let shards = model.rowShards
     var sharded = StateDict(), replicated = StateDict(), rows: [String: Int] = [:]
     for (name, e) in model.stateDict().entries {
       if let s = shards[name] {

@@ -122,7 +122,7 @@ public final class Trainer<Task: TrainingTask> {
   public func restore() throws -> Int {
     var chosen = ""
     // Row-sharded parameters read only this rank's rows of the checkpoint.
-    let shards = Dictionary(uniqueKeysWithValues: task.module.namedParameters().compactMap { n, p in p.rowShard.map { (n, $0) } })
+    let shards = task.module.rowShards
     if communicator.rank == 0 {
       if let resume = try checkpoints.resume(from: options.resumeFrom, rowShards: shards) {
         for url in resume.setAside { onEvent(.warning("set aside \(url.path): it is newer than the step resumed from")) }
@@ -190,7 +190,7 @@ public final class Trainer<Task: TrainingTask> {
   }
 
   /// Whether some ranks hold only part of a parameter (then every rank saves).
-  var hasShardedParameters: Bool { communicator.isDistributed && task.module.namedParameters().contains { $0.1.rowShard != nil } }
+  var hasShardedParameters: Bool { communicator.isDistributed && !task.module.rowShards.isEmpty }
 
   /// Throws when a parameter (or buffer) holds NaN or ±Inf after `step` optimizer steps:
   /// checked at every log step and before every checkpoint, so a diverged model is never

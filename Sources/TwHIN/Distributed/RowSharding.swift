@@ -1,3 +1,5 @@
+import TMLNN
+
 /// How a table's rows are spread over the ranks of an MPI job: **round-robin**, global row
 /// g on rank g mod N at local row ⌊g / N⌋. Rank k holds ⌈(n − k) / N⌉ of a table's n rows.
 /// Round-robin keeps the shards within one row of each other and spreads the popular low
@@ -19,5 +21,5 @@ public struct RowSharding: Equatable, Sendable {
   public func globalRow(ofLocal local: Int) -> Int { local * worldSize + rank }
   /// Rows of an n-row table on this rank.
   public func localCount(rows n: Int) -> Int { localCount(rows: n, rank: rank) }
-  public func localCount(rows n: Int, rank k: Int) -> Int { n > k ? (n - k + worldSize - 1) / worldSize : 0 }
+  public func localCount(rows n: Int, rank k: Int) -> Int { RowShard.localRows(n, rank: k, worldSize: worldSize) }
 }

@@ -59,16 +59,7 @@ public final class ShardedTwHINTrainer {
     let model = try TwHINModel(schema: localSchema, dim: full.dim, embeddingInit: .uniform(low: 0, high: 0), identityOperators: false)
     let d = full.dim
     for (t, table) in full.tables.enumerated() {
-      let (n, mine) = (full.schema.tables[t].numEmbeddings, localCounts[t])
-      var rows = [Float](repeating: 0, count: max(1, mine) * d)
-      table.weight.value.withUnsafeBufferPointer { w in
-        for l in 0..<mine {
-          let g = sharding.globalRow(ofLocal: l)
-          precondition(g < n)
-          for j in 0..<d { rows[l * d + j] = w[g * d + j] }
-        }
-      }
-      try model.tables[t].weight.assign(Tensor(shape: [max(1, mine), d], scalars: rows))
+      try model.tables[t].weight.assign(ShardedTwHINTrainer.rows(of: table.weight.value, rows: full.schema.tables[t].numEmbeddings, sharding: sharding))
     }
     try model.translations.assign(full.translations.value)
     self.model = model
@@ -215,14 +206,13 @@ public final class ShardedTwHINTrainer {
     guard whole.shape.first == n else {
       throw TwHINError("\(origin): shape \(whole.shape) but table \"\(schema.tables[t].name)\" has \(n) rows; was it saved for another config?")
     }
-    let width = whole.shape.dropFirst().reduce(1, *), mine = localCounts[t]
-    var out = [Float](repeating: 0, count: max(1, mine) * width)
-    whole.withUnsafeBufferPointer { w in
-      for l in 0..<mine {
-        let g = sharding.globalRow(ofLocal: l)
-        for j in 0..<width { out[l * width + j] = w[g * width + j] }
-      }
-    }
-    return try Tensor(shape: [max(1, mine)] + Array(whole.shape.dropFirst()), scalars: out)
+    return try ShardedTwHINTrainer.rows(of: whole, rows: n, sharding: sharding)
+  }
+
+  /// This rank's rows of a whole n-row tensor (`RowShard.slice`), with at least one row
+  /// allocated (a rank with none holds one row of zeros, never read).
+  static func rows(of whole: Tensor, rows n: Int, sharding: RowSharding) throws -> Tensor {
+    let mine = try RowShard(rank: sharding.rank, worldSize: sharding.worldSize, rows: n).slice(whole)
+    return mine.shape[0] > 0 ? mine : Tensor.zeros([1] + Array(whole.shape.dropFirst()))
   }
 }
