@@ -11,11 +11,7 @@ extension RecapRunTests {
   /// `tinyConfig` with `edits` applied to its text (each must occur).
   func config(_ edits: [(String, String)]) throws -> String {
     let path = try tinyConfig(steps: 1)
-    var text = try String(contentsOfFile: path, encoding: .utf8)
-    for (a, b) in edits {
-      XCTAssertTrue(text.contains(a), "config has no \(a)")
-      text = text.replacingOccurrences(of: a, with: b)
-    }
+    let text = editedConfig(try String(contentsOfFile: path, encoding: .utf8), edits, name: "config")
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
   }
